@@ -1,0 +1,95 @@
+// The daemon's configuration: every key of SPEC §3 with its default, already
+// validated. Built once by config::Load (or EmbeddedDefault) and then only
+// read; a reload builds a fresh Config rather than mutating a live one.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace litepool::config {
+
+// Per-database pool sizes and time limits (SPEC §2). `defaults` holds one,
+// and each database gets a copy with its own keys merged over it.
+struct PoolLimits {
+  int max_writers = 1;
+  int max_readers = 4;
+  int min_idle = 0;
+  int max_waiters = 1024;
+  int max_leases_per_client = 8;
+  int64_t acquire_timeout_ms = 5000;
+  int64_t lease_timeout_ms = 30000;
+  int64_t leak_warn_ms = 10000;  // 0: off
+  int64_t max_lifetime_ms = 1800000;
+  int64_t idle_timeout_ms = 600000;
+  int64_t statement_timeout_ms = 0;  // 0: off
+  int64_t busy_timeout_ms = 5000;
+  // PRAGMA names a client may set through SQL (all others are refused).
+  std::vector<std::string> client_pragmas;
+};
+
+struct Database {
+  std::string name;
+  std::string path;
+  bool read_only = false;
+  PoolLimits limits;
+  // Applied in order on every handle that is opened (journal_mode only on
+  // the write side, since it is a property of the file).
+  std::vector<std::pair<std::string, std::string>> pragmas;
+  // Unset: the daemon-wide allowed_uids apply.
+  std::optional<std::vector<uint32_t>> allowed_uids;
+};
+
+enum class LogLevel { kDebug, kInfo, kWarn, kError };
+enum class LogFormat { kJson, kText };
+
+struct Config {
+  std::string socket = "./litepool.sock";
+  uint32_t socket_mode = 0660;
+  // "" disables the metrics endpoint; port 0 picks a free port (tests).
+  std::string metrics_listen = "127.0.0.1:9433";
+  std::string metrics_path = "/metrics";
+  int64_t reaper_interval_ms = 1000;
+  int max_clients = 1024;
+  int64_t max_request_bytes = 1048576;
+  int64_t max_result_bytes = 16777216;
+  int64_t shutdown_grace_ms = 10000;
+  std::vector<uint32_t> allowed_uids;  // empty: any peer that can open the socket
+  std::vector<uint32_t> admin_uids;    // empty: the daemon's own uid and root
+  LogLevel log_level = LogLevel::kInfo;
+  LogFormat log_format = LogFormat::kJson;
+  PoolLimits defaults;
+  std::vector<Database> databases;  // sorted by name, never empty
+  // Where this configuration came from: a file path or "<embedded default>".
+  std::string source;
+};
+
+// The configuration `litepoold` runs on when given no file: socket
+// ./litepool.sock, metrics on 127.0.0.1:9433, database `main` at
+// ./litepool-main.db in WAL mode.
+Config EmbeddedDefault();
+
+// Reads and validates a JSON configuration file. On failure returns nullopt
+// and sets *error to a one-line message naming the file and the key, e.g.
+// "/etc/litepool.json: databases.main.max_readers: must be >= 0, got -1".
+std::optional<Config> LoadFile(const std::string& path, std::string* error);
+
+// Same, from text already read (`source` names it in messages).
+std::optional<Config> LoadText(const std::string& text, const std::string& source,
+                               std::string* error);
+
+// Command-line overrides (SPEC §3): each set field replaces the file's value
+// after validation of its own format. Returns false and sets *error when a
+// value is malformed (e.g. a listen address without a port).
+struct Overrides {
+  std::optional<std::string> socket;
+  std::optional<std::string> metrics_listen;
+  std::optional<std::string> log_level;
+};
+bool ApplyOverrides(const Overrides& overrides, Config* config, std::string* error);
+
+const char* LogLevelName(LogLevel level);
+
+}  // namespace litepool::config

@@ -1,0 +1,371 @@
+// Statement execution on one connection, with its cache and sandbox.
+#include "pool/handle.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <string>
+
+namespace litepool {
+namespace {
+
+constexpr size_t kStatementCacheSize = 64;
+// VM instructions between checks for interruption and statement timeout:
+// point queries finish well before the first check.
+constexpr int kProgressOps = 1000;
+
+// PRAGMAs that take an argument only to name what they report on; they read,
+// never set, so clients may always use them.
+constexpr const char* kReadingPragmas[] = {
+    "table_info",  "table_xinfo",       "table_list",     "index_info",  "index_xinfo",
+    "index_list",  "foreign_key_list",  "foreign_key_check", "integrity_check",
+    "quick_check", "function_list",     "pragma_list",    "module_list", "collation_list",
+    "database_list", "compile_options", "data_version",
+};
+
+bool IsReadingPragma(const char* name) {
+  for (const char* p : kReadingPragmas) {
+    if (sqlite3_stricmp(p, name) == 0) return true;
+  }
+  return false;
+}
+
+// True if `rest` holds nothing but white space, semicolons and comments.
+bool OnlyTrivia(const char* rest) {
+  while (*rest) {
+    if (std::isspace(static_cast<unsigned char>(*rest)) || *rest == ';') {
+      ++rest;
+    } else if (rest[0] == '-' && rest[1] == '-') {
+      while (*rest && *rest != '\n') ++rest;
+    } else if (rest[0] == '/' && rest[1] == '*') {
+      const char* end = std::strstr(rest + 2, "*/");
+      if (!end) return true;  // an unterminated comment runs to the end
+      rest = end + 2;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+Status BindValue(sqlite3_stmt* stmt, int index, const Value& value) {
+  int rc = SQLITE_OK;
+  switch (value.index()) {
+    case 0: rc = sqlite3_bind_null(stmt, index); break;
+    case 1: rc = sqlite3_bind_int64(stmt, index, std::get<int64_t>(value)); break;
+    case 2: rc = sqlite3_bind_double(stmt, index, std::get<double>(value)); break;
+    case 3: {
+      const auto& s = std::get<std::string>(value);
+      rc = sqlite3_bind_text64(stmt, index, s.data(), s.size(), SQLITE_STATIC, SQLITE_UTF8);
+      break;
+    }
+    case 4: {
+      const auto& b = std::get<Blob>(value).bytes;
+      rc = sqlite3_bind_blob64(stmt, index, b.data(), b.size(), SQLITE_STATIC);
+      break;
+    }
+  }
+  if (rc != SQLITE_OK) return Status(Code::kBadRequest, "cannot bind parameter " + std::to_string(index));
+  return Status();
+}
+
+}  // namespace
+
+// Resets and unbinds a statement when its use ends, however it ends, and
+// clears the statement deadline.
+class Handle::StatementScope {
+ public:
+  StatementScope(Handle* h, sqlite3_stmt* stmt) : h_(h), stmt_(stmt) {}
+  ~StatementScope() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    h_->statement_deadline_ = TimePoint::max();
+  }
+
+ private:
+  Handle* h_;
+  sqlite3_stmt* stmt_;
+};
+
+Handle::Handle(sqlite3* db, Mode mode, uint64_t id, std::shared_ptr<const SandboxPolicy> sandbox,
+               TimePoint opened_at, TimePoint expires_at)
+    : db_(db),
+      mode_(mode),
+      id_(id),
+      sandbox_(std::move(sandbox)),
+      opened_at_(opened_at),
+      expires_at_(expires_at),
+      last_used_(opened_at),
+      leased_at_(opened_at),
+      statement_deadline_(TimePoint::max()) {
+  sqlite3_set_authorizer(db_, &Handle::Authorize, this);
+  sqlite3_progress_handler(db_, kProgressOps, &Handle::Progress, this);
+}
+
+Handle::~Handle() {
+  for (auto& [sql, entry] : cache_) sqlite3_finalize(entry.first.stmt);
+  cache_.clear();
+  sqlite3_close_v2(db_);
+}
+
+int Handle::Authorize(void* self, int action, const char* a, const char* b, const char*,
+                      const char*) {
+  auto* h = static_cast<Handle*>(self);
+  switch (action) {
+    case SQLITE_ATTACH:
+    case SQLITE_DETACH:
+      return SQLITE_DENY;
+    case SQLITE_CREATE_TEMP_TABLE:
+    case SQLITE_CREATE_TEMP_INDEX:
+    case SQLITE_CREATE_TEMP_TRIGGER:
+    case SQLITE_CREATE_TEMP_VIEW:
+      h->preparing_dirty_ = true;
+      return SQLITE_OK;
+    case SQLITE_PRAGMA: {
+      if (b == nullptr || IsReadingPragma(a)) return SQLITE_OK;
+      const auto& allowed = h->sandbox_->client_pragmas;
+      bool listed = std::any_of(allowed.begin(), allowed.end(), [a](const std::string& p) {
+        return sqlite3_stricmp(p.c_str(), a) == 0;
+      });
+      if (!listed) return SQLITE_DENY;
+      h->preparing_dirty_ = true;  // the setting must not outlive the lease
+      return SQLITE_OK;
+    }
+    default:
+      return SQLITE_OK;
+  }
+}
+
+int Handle::Progress(void* self) {
+  auto* h = static_cast<Handle*>(self);
+  if (h->interrupt_.load(std::memory_order_relaxed) != InterruptReason::kNone) return 1;
+  if (h->statement_deadline_ != TimePoint::max() && Clock::now() >= h->statement_deadline_) {
+    InterruptReason none = InterruptReason::kNone;
+    h->interrupt_.compare_exchange_strong(none, InterruptReason::kStatementTimeout);
+    return 1;
+  }
+  return 0;
+}
+
+void Handle::Interrupt(InterruptReason reason) {
+  interrupt_.store(reason, std::memory_order_relaxed);
+  sqlite3_interrupt(db_);
+}
+
+void Handle::BeginStatement(Millis timeout) {
+  // A timeout-interrupt of the previous statement must not leak into this
+  // one; a revocation stays until the lease is gone.
+  InterruptReason timeout_reason = InterruptReason::kStatementTimeout;
+  interrupt_.compare_exchange_strong(timeout_reason, InterruptReason::kNone);
+  statement_deadline_ = timeout.count() > 0 ? Clock::now() + timeout : TimePoint::max();
+}
+
+Status Handle::Error(int rc) const {
+  int extended = sqlite3_extended_errcode(db_);
+  std::string message = sqlite3_errmsg(db_);
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Status(Code::kBusy, message, extended);
+    case SQLITE_INTERRUPT:
+      if (interrupt_.load() == InterruptReason::kLeaseRevoked) {
+        return Status(Code::kLeaseExpired, "lease revoked: lease timeout", extended);
+      }
+      return Status(Code::kStatementTimeout, "statement interrupted by statement_timeout_ms",
+                    extended);
+    case SQLITE_AUTH:
+      return Status(Code::kForbidden, "not allowed here: " + message, extended);
+    case SQLITE_READONLY:
+      return Status(Code::kReadOnly, message, extended);
+    default:
+      return Status(Code::kSqlError, message, extended);
+  }
+}
+
+Status Handle::Prepare(std::string_view sql, Cached* out) {
+  auto it = cache_.find(sql);
+  if (it != cache_.end()) {
+    lru_.splice(lru_.begin(), lru_, it->second.second);
+    *out = it->second.first;
+    return Status();
+  }
+  preparing_dirty_ = false;
+  sqlite3_stmt* stmt = nullptr;
+  const char* tail = nullptr;
+  int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                              SQLITE_PREPARE_PERSISTENT, &stmt, &tail);
+  if (rc != SQLITE_OK) return Error(rc);
+  if (stmt == nullptr) return Status(Code::kBadRequest, "sql holds no statement");
+  std::string rest(tail, sql.data() + sql.size() - tail);
+  if (!OnlyTrivia(rest.c_str())) {
+    sqlite3_finalize(stmt);
+    return Status(Code::kBadRequest, "query takes one statement; use exec for several");
+  }
+  if (cache_.size() >= kStatementCacheSize) {
+    auto victim = cache_.find(std::string_view(lru_.back()));
+    sqlite3_finalize(victim->second.first.stmt);
+    cache_.erase(victim);
+    lru_.pop_back();
+  }
+  lru_.emplace_front(sql);
+  Cached entry{stmt, preparing_dirty_};
+  cache_.emplace(std::string_view(lru_.front()), std::make_pair(entry, lru_.begin()));
+  *out = entry;
+  return Status();
+}
+
+Status Handle::Bind(sqlite3_stmt* stmt, const Params& params) {
+  int count = sqlite3_bind_parameter_count(stmt);
+  if (!params.named) {
+    if (static_cast<int>(params.positional.size()) != count) {
+      return Status(Code::kBadRequest, "statement takes " + std::to_string(count) +
+                                           " parameters, got " +
+                                           std::to_string(params.positional.size()));
+    }
+    for (int i = 0; i < count; ++i) {
+      Status st = BindValue(stmt, i + 1, params.positional[i]);
+      if (!st.ok()) return st;
+    }
+    return Status();
+  }
+  size_t used = 0;
+  for (int i = 1; i <= count; ++i) {
+    const char* name = sqlite3_bind_parameter_name(stmt, i);
+    if (name == nullptr) return Status(Code::kBadRequest, "statement has positional parameters");
+    std::string_view bare(name + 1);
+    auto it = std::find_if(params.by_name.begin(), params.by_name.end(),
+                           [bare](const auto& kv) { return kv.first == bare; });
+    if (it == params.by_name.end()) {
+      return Status(Code::kBadRequest, "no value for parameter " + std::string(name));
+    }
+    Status st = BindValue(stmt, i, it->second);
+    if (!st.ok()) return st;
+    ++used;
+  }
+  if (used != params.by_name.size()) {
+    return Status(Code::kBadRequest, "params name a parameter the statement does not have");
+  }
+  return Status();
+}
+
+Status Handle::Step(sqlite3_stmt* stmt, RowSink* sink) {
+  int ncol = sqlite3_column_count(stmt);
+  std::vector<std::string_view> names(ncol);
+  for (int i = 0; i < ncol; ++i) {
+    const char* n = sqlite3_column_name(stmt, i);
+    names[i] = n ? n : "";
+  }
+  sink->Columns(names);
+  std::vector<ValueView> cells(ncol);
+  for (;;) {
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE) return Status();
+    if (rc != SQLITE_ROW) return Error(rc);
+    for (int i = 0; i < ncol; ++i) {
+      ValueView& v = cells[i];
+      switch (sqlite3_column_type(stmt, i)) {
+        case SQLITE_INTEGER:
+          v.type = ValueType::kInteger;
+          v.integer = sqlite3_column_int64(stmt, i);
+          break;
+        case SQLITE_FLOAT:
+          v.type = ValueType::kReal;
+          v.real = sqlite3_column_double(stmt, i);
+          break;
+        case SQLITE_TEXT: {
+          v.type = ValueType::kText;
+          auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
+          v.bytes = std::string_view(p ? p : "", sqlite3_column_bytes(stmt, i));
+          break;
+        }
+        case SQLITE_BLOB: {
+          v.type = ValueType::kBlob;
+          auto* p = static_cast<const char*>(sqlite3_column_blob(stmt, i));
+          v.bytes = std::string_view(p ? p : "", sqlite3_column_bytes(stmt, i));
+          break;
+        }
+        default:
+          v.type = ValueType::kNull;
+      }
+    }
+    Status st = sink->Row(cells);
+    if (!st.ok()) return st;
+  }
+}
+
+Status Handle::Query(std::string_view sql, const Params& params, Millis statement_timeout,
+                     RowSink* sink, StatementOutcome* outcome) {
+  Cached cached;
+  Status st = Prepare(sql, &cached);
+  if (!st.ok()) return st;
+  if (mode_ == Mode::kRead && !sqlite3_stmt_readonly(cached.stmt)) {
+    return Status(Code::kReadOnly, "a read lease cannot write");
+  }
+  StatementScope scope(this, cached.stmt);
+  st = Bind(cached.stmt, params);
+  if (!st.ok()) return st;
+  BeginStatement(statement_timeout);
+  int64_t before = sqlite3_total_changes64(db_);
+  st = Step(cached.stmt, sink);
+  if (cached.makes_dirty) dirty_ = true;
+  if (!st.ok()) return st;
+  outcome->changes = sqlite3_total_changes64(db_) - before;
+  outcome->last_insert_rowid = sqlite3_last_insert_rowid(db_);
+  return Status();
+}
+
+Status Handle::ExecOne(sqlite3_stmt* stmt) {
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+  }
+  return rc == SQLITE_DONE ? Status() : Error(rc);
+}
+
+Status Handle::Exec(std::string_view sql, Millis statement_timeout, int64_t* changes) {
+  int64_t before = sqlite3_total_changes64(db_);
+  const char* p = sql.data();
+  const char* end = sql.data() + sql.size();
+  while (p < end) {
+    preparing_dirty_ = false;
+    sqlite3_stmt* stmt = nullptr;
+    const char* tail = nullptr;
+    int rc = sqlite3_prepare_v2(db_, p, static_cast<int>(end - p), &stmt, &tail);
+    if (rc != SQLITE_OK) return Error(rc);
+    if (stmt == nullptr) break;  // only trivia left
+    if (preparing_dirty_) dirty_ = true;
+    Status st;
+    if (mode_ == Mode::kRead && !sqlite3_stmt_readonly(stmt)) {
+      st = Status(Code::kReadOnly, "a read lease cannot write");
+    } else {
+      BeginStatement(statement_timeout);
+      st = ExecOne(stmt);
+      statement_deadline_ = TimePoint::max();
+    }
+    sqlite3_finalize(stmt);
+    if (!st.ok()) return st;
+    p = tail;
+  }
+  *changes = sqlite3_total_changes64(db_) - before;
+  return Status();
+}
+
+bool Handle::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
+
+bool Handle::Rollback() {
+  // Called between leases: an interruption meant for the last lease must
+  // neither stop this rollback nor the next lease's first statement.
+  interrupt_.store(InterruptReason::kNone, std::memory_order_relaxed);
+  if (!InTransaction()) return false;
+  sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  return true;
+}
+
+int64_t Handle::CacheBytes() const {
+  int current = 0, high = 0;
+  sqlite3_db_status(db_, SQLITE_DBSTATUS_CACHE_USED, &current, &high, 0);
+  return current;
+}
+
+}  // namespace litepool

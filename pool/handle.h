@@ -1,0 +1,135 @@
+// One open sqlite3 connection owned by the daemon: statement execution with
+// its prepared-statement cache, the sandbox that keeps clients away from the
+// file system, and the clean-return check.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "pool/clock.h"
+#include "pool/pool_events.h"
+#include "pool/status.h"
+#include "pool/value.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace litepool {
+
+// Receives a query's result as it is stepped, so no copy of the rows is
+// built. A sink may stop the query by returning a non-ok Status (e.g.
+// result_too_large); that status becomes the query's.
+class RowSink {
+ public:
+  virtual ~RowSink() = default;
+  virtual void Columns(const std::vector<std::string_view>& names) = 0;
+  virtual Status Row(const std::vector<ValueView>& cells) = 0;
+};
+
+struct StatementOutcome {
+  int64_t changes = 0;
+  int64_t last_insert_rowid = 0;
+};
+
+// What the sandbox lets clients do beyond plain SQL.
+struct SandboxPolicy {
+  std::vector<std::string> client_pragmas;  // PRAGMA names clients may set
+};
+
+// Why a running statement was interrupted; decides the error code.
+enum class InterruptReason { kNone = 0, kStatementTimeout, kLeaseRevoked };
+
+// Owns the sqlite3* and its cached statements. Used by one thread at a time
+// (whoever holds the lease, or the pool while it is idle); only Interrupt()
+// may be called concurrently, from any thread.
+class Handle {
+ public:
+  Handle(sqlite3* db, Mode mode, uint64_t id, std::shared_ptr<const SandboxPolicy> sandbox,
+         TimePoint opened_at, TimePoint expires_at);
+  ~Handle();
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+
+  // Runs one statement with parameters, streaming rows to `sink`. A
+  // statement_timeout of zero means none.
+  Status Query(std::string_view sql, const Params& params, Millis statement_timeout,
+               RowSink* sink, StatementOutcome* outcome);
+  // Runs several statements without parameters; *changes sums the rows they
+  // changed.
+  Status Exec(std::string_view sql, Millis statement_timeout, int64_t* changes);
+
+  // Stops the running statement (if any) with `reason`. Thread-safe.
+  void Interrupt(InterruptReason reason);
+
+  // Rolls back an open transaction; returns whether one was open.
+  bool Rollback();
+  bool InTransaction() const;
+  // Autocommit and no session state (temp objects, changed PRAGMAs) left by
+  // a client: only then may the handle serve another lease.
+  bool Clean() const { return !dirty_ && !InTransaction(); }
+
+  // SQLITE_DBSTATUS_CACHE_USED of this connection.
+  int64_t CacheBytes() const;
+
+  Mode mode() const { return mode_; }
+  uint64_t id() const { return id_; }
+  TimePoint opened_at() const { return opened_at_; }
+  TimePoint expires_at() const { return expires_at_; }
+  TimePoint last_used() const { return last_used_; }
+  void set_last_used(TimePoint t) { last_used_ = t; }
+  TimePoint leased_at() const { return leased_at_; }
+  void set_leased_at(TimePoint t) { leased_at_ = t; }
+  // CacheBytes() as last read by the pool, which keeps the pool-wide sum.
+  int64_t recorded_cache_bytes() const { return recorded_cache_bytes_; }
+  void set_recorded_cache_bytes(int64_t n) { recorded_cache_bytes_ = n; }
+
+ private:
+  struct Cached {
+    sqlite3_stmt* stmt;
+    bool makes_dirty;
+  };
+  class StatementScope;
+
+  // Finds or prepares `sql` (exactly one statement). On success *out stays
+  // valid until the next Prepare.
+  Status Prepare(std::string_view sql, Cached* out);
+  Status Bind(sqlite3_stmt* stmt, const Params& params);
+  Status Step(sqlite3_stmt* stmt, RowSink* sink);
+  Status ExecOne(sqlite3_stmt* stmt);
+  Status Error(int rc) const;
+  void BeginStatement(Millis timeout);
+
+  static int Authorize(void* self, int action, const char* a, const char* b, const char* c,
+                       const char* d);
+  static int Progress(void* self);
+
+  // Constant after construction.
+  sqlite3* const db_;
+  const Mode mode_;
+  const uint64_t id_;
+  const std::shared_ptr<const SandboxPolicy> sandbox_;
+  const TimePoint opened_at_;
+  const TimePoint expires_at_;
+
+  // Touched only by the thread using the handle.
+  TimePoint last_used_;
+  TimePoint leased_at_;
+  bool dirty_ = false;
+  int64_t recorded_cache_bytes_ = 0;
+  bool preparing_dirty_ = false;   // set by the authorizer during a prepare
+  TimePoint statement_deadline_;   // TimePoint::max() when none
+  std::list<std::string> lru_;     // most recently used first
+  std::unordered_map<std::string_view, std::pair<Cached, std::list<std::string>::iterator>>
+      cache_;
+
+  // Written by Interrupt() from other threads.
+  std::atomic<InterruptReason> interrupt_{InterruptReason::kNone};
+};
+
+}  // namespace litepool

@@ -1,0 +1,243 @@
+// Lease bookkeeping: ownership, use, revocation.
+#include "pool/lease_table.h"
+
+#include <random>
+
+#include "pool/pool.h"
+
+namespace litepool {
+namespace {
+
+constexpr size_t kMaxTombstones = 64;
+constexpr size_t kMaxLastSql = 256;
+
+// A bijection on 64-bit integers (the splitmix64 finalizer), so mixed ids
+// stay unique while not showing how many leases came before.
+uint64_t Mix(uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x;
+}
+
+// Cuts SQL to kMaxLastSql bytes without splitting a UTF-8 sequence.
+std::string CutSql(std::string_view sql) {
+  if (sql.size() <= kMaxLastSql) return std::string(sql);
+  size_t n = kMaxLastSql;
+  while (n > 0 && (static_cast<unsigned char>(sql[n]) & 0xC0) == 0x80) --n;
+  return std::string(sql.substr(0, n));
+}
+
+int64_t AgeMs(TimePoint now, TimePoint since) {
+  return std::chrono::duration_cast<Millis>(now - since).count();
+}
+
+}  // namespace
+
+LeaseTable::LeaseTable(const TimeSource* clock)
+    : clock_(clock), id_key_(std::random_device{}() * 0x100000001ULL ^ std::random_device{}()) {}
+
+LeaseTable::~LeaseTable() = default;
+
+std::string LeaseTable::FormatId(LeaseId id) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string s(16, '0');
+  for (int i = 15; i >= 0; --i, id >>= 4) s[i] = kHex[id & 15];
+  return s;
+}
+
+bool LeaseTable::ParseId(std::string_view text, LeaseId* id) {
+  if (text.size() != 16) return false;
+  uint64_t v = 0;
+  for (char c : text) {
+    int d;
+    if (c >= '0' && c <= '9') d = c - '0';
+    else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+    else return false;
+    v = v << 4 | static_cast<uint64_t>(d);
+  }
+  *id = v;
+  return true;
+}
+
+void LeaseTable::AddClient(ClientId client, const ClientInfo& info) {
+  std::lock_guard lock(mu_);
+  clients_[client].info = info;
+}
+
+TakenLease LeaseTable::EraseLocked(std::unordered_map<LeaseId, Entry>::iterator it) {
+  TakenLease taken{it->second.terms.pool, std::move(it->second.handle)};
+  auto c = clients_.find(it->second.owner);
+  if (c != clients_.end()) --c->second.leases;
+  leases_.erase(it);
+  return taken;
+}
+
+std::vector<TakenLease> LeaseTable::RemoveClient(ClientId client) {
+  std::vector<TakenLease> taken;
+  std::lock_guard lock(mu_);
+  if (clients_.erase(client) == 0) return taken;
+  for (auto it = leases_.begin(); it != leases_.end();) {
+    Entry& e = it->second;
+    if (e.owner != client) {
+      ++it;
+    } else if (e.busy) {
+      e.revoked = true;  // End() hands it back
+      e.handle->Interrupt(InterruptReason::kLeaseRevoked);
+      ++it;
+    } else {
+      auto next = std::next(it);
+      taken.push_back(EraseLocked(it));
+      it = next;
+    }
+  }
+  return taken;
+}
+
+int LeaseTable::LeaseCount(ClientId client) const {
+  std::lock_guard lock(mu_);
+  auto it = clients_.find(client);
+  return it == clients_.end() ? 0 : it->second.leases;
+}
+
+size_t LeaseTable::size() const {
+  std::lock_guard lock(mu_);
+  return leases_.size();
+}
+
+bool LeaseTable::Insert(ClientId client, std::unique_ptr<Handle>* handle, LeaseTerms terms,
+                        LeaseId* id) {
+  std::lock_guard lock(mu_);
+  auto c = clients_.find(client);
+  if (c == clients_.end()) return false;
+  LeaseId lease;
+  do {
+    lease = Mix(next_++ ^ id_key_);
+  } while (lease == 0 || leases_.count(lease));
+  Entry& e = leases_[lease];
+  e.owner = client;
+  e.terms = std::move(terms);
+  e.handle = std::move(*handle);
+  e.acquired_at = e.handle->leased_at();
+  ++c->second.leases;
+  *id = lease;
+  return true;
+}
+
+Status LeaseTable::Begin(ClientId client, LeaseId id, std::string_view sql, LeaseUse* use) {
+  std::lock_guard lock(mu_);
+  auto it = leases_.find(id);
+  if (it == leases_.end() || it->second.owner != client) {
+    auto c = clients_.find(client);
+    if (c != clients_.end()) {
+      for (LeaseId r : c->second.revoked) {
+        if (r == id) return Status(Code::kLeaseExpired, "the lease was revoked: lease timeout");
+      }
+    }
+    return Status(Code::kUnknownLease, "no such lease on this connection");
+  }
+  Entry& e = it->second;
+  if (e.busy) return Status(Code::kBadRequest, "the lease is already running a statement");
+  e.busy = true;
+  e.last_sql = CutSql(sql);
+  use->id = id;
+  use->pool = e.terms.pool;
+  use->handle = e.handle.get();
+  use->mode = e.terms.mode;
+  use->statement_timeout = e.terms.statement_timeout;
+  return Status();
+}
+
+void LeaseTable::Tombstone(ClientId owner, LeaseId id) {
+  auto c = clients_.find(owner);
+  if (c == clients_.end()) return;
+  c->second.revoked.push_back(id);
+  if (c->second.revoked.size() > kMaxTombstones) c->second.revoked.pop_front();
+}
+
+Status LeaseTable::End(const LeaseUse& use, TakenLease* taken) {
+  std::lock_guard lock(mu_);
+  auto it = leases_.find(use.id);
+  if (it == leases_.end()) return Status(Code::kInternal, "lease vanished while in use");
+  Entry& e = it->second;
+  e.busy = false;
+  e.in_transaction = e.handle->InTransaction();
+  if (!e.revoked && clients_.count(e.owner)) return Status();
+  Tombstone(e.owner, use.id);
+  *taken = EraseLocked(it);
+  return Status(Code::kLeaseExpired, "the lease was revoked: lease timeout");
+}
+
+Status LeaseTable::Take(ClientId client, LeaseId id, TakenLease* out) {
+  std::lock_guard lock(mu_);
+  auto it = leases_.find(id);
+  if (it == leases_.end() || it->second.owner != client) {
+    auto c = clients_.find(client);
+    if (c != clients_.end()) {
+      for (LeaseId r : c->second.revoked) {
+        if (r == id) return Status(Code::kLeaseExpired, "the lease was revoked: lease timeout");
+      }
+    }
+    return Status(Code::kUnknownLease, "no such lease on this connection");
+  }
+  if (it->second.busy) return Status(Code::kBadRequest, "the lease is running a statement");
+  *out = EraseLocked(it);
+  return Status();
+}
+
+LeaseInfo LeaseTable::InfoLocked(LeaseId id, const Entry& e, TimePoint now) const {
+  LeaseInfo info;
+  info.id = id;
+  info.pool = e.terms.pool;
+  info.db = e.terms.db;
+  info.mode = e.terms.mode;
+  auto c = clients_.find(e.owner);
+  if (c != clients_.end()) info.holder = c->second.info;
+  info.tag = e.terms.tag;
+  info.age_ms = AgeMs(now, e.acquired_at);
+  info.in_transaction = e.in_transaction;
+  info.last_sql = e.last_sql;
+  return info;
+}
+
+void LeaseTable::Sweep(TimePoint now, SweepResult* out) {
+  std::lock_guard lock(mu_);
+  for (auto it = leases_.begin(); it != leases_.end();) {
+    Entry& e = it->second;
+    if (!e.leak_warned && now >= e.terms.leak_warn_at) {
+      e.leak_warned = true;
+      out->leak_warnings.push_back(InfoLocked(it->first, e, now));
+    }
+    if (now < e.terms.deadline) {
+      ++it;
+      continue;
+    }
+    if (e.busy) {
+      // Interrupt again on every pass: one sent just before the statement
+      // started would have been lost.
+      if (!e.revoked) out->revoked_info.push_back(InfoLocked(it->first, e, now));
+      e.revoked = true;
+      e.handle->Interrupt(InterruptReason::kLeaseRevoked);
+      ++it;
+      continue;
+    }
+    out->revoked_info.push_back(InfoLocked(it->first, e, now));
+    Tombstone(e.owner, it->first);
+    auto next = std::next(it);
+    out->revoked.push_back(EraseLocked(it));
+    it = next;
+  }
+}
+
+std::vector<LeaseInfo> LeaseTable::List() const {
+  TimePoint now = clock_->Now();
+  std::vector<LeaseInfo> out;
+  std::lock_guard lock(mu_);
+  out.reserve(leases_.size());
+  for (const auto& [id, e] : leases_) out.push_back(InfoLocked(id, e, now));
+  return out;
+}
+
+}  // namespace litepool

@@ -1,0 +1,149 @@
+// Every lease in the daemon, keyed by its opaque id, with the client
+// connection that owns it. A lease belongs to one client: no other can use
+// it, and when the client goes its leases are taken back at once.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "pool/clock.h"
+#include "pool/handle.h"
+#include "pool/pool_events.h"
+#include "pool/status.h"
+
+namespace litepool {
+
+class Pool;
+using ClientId = uint64_t;
+using LeaseId = uint64_t;
+
+// Who is on the other end of a client connection (from SO_PEERCRED).
+struct ClientInfo {
+  int pid = 0;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+};
+
+// A lease taken out of the table: its handle goes back to `pool`.
+struct TakenLease {
+  Pool* pool = nullptr;
+  std::unique_ptr<Handle> handle;
+};
+
+// A lease in use by one request, between Begin() and End().
+struct LeaseUse {
+  LeaseId id = 0;
+  Pool* pool = nullptr;
+  Handle* handle = nullptr;
+  Mode mode = Mode::kWrite;
+  Millis statement_timeout{0};
+};
+
+// What `leases` shows and what a leak warning or revocation logs.
+struct LeaseInfo {
+  LeaseId id = 0;
+  Pool* pool = nullptr;
+  std::string db;
+  Mode mode = Mode::kWrite;
+  ClientInfo holder;
+  std::string tag;
+  int64_t age_ms = 0;
+  bool in_transaction = false;
+  std::string last_sql;
+};
+
+// What one reaper pass found.
+struct SweepResult {
+  std::vector<TakenLease> revoked;          // idle leases past their deadline
+  std::vector<LeaseInfo> revoked_info;      // one per revocation (idle or busy)
+  std::vector<LeaseInfo> leak_warnings;     // leases that just passed leak_warn_ms
+};
+
+struct LeaseTerms {
+  Pool* pool = nullptr;
+  Mode mode = Mode::kWrite;
+  std::string db;
+  TimePoint deadline;
+  TimePoint leak_warn_at;  // TimePoint::max() when leak warnings are off
+  std::string tag;
+  Millis statement_timeout{0};  // 0: none
+};
+
+// Thread-safe; one mutex, held only for map operations (never across SQLite
+// work, except the non-blocking sqlite3_interrupt).
+class LeaseTable {
+ public:
+  explicit LeaseTable(const TimeSource* clock);
+  ~LeaseTable();
+
+  void AddClient(ClientId client, const ClientInfo& info);
+  // Marks the client gone and takes its leases. A lease in use by a running
+  // statement is interrupted instead; End() then hands it back.
+  std::vector<TakenLease> RemoveClient(ClientId client);
+  int LeaseCount(ClientId client) const;
+  size_t size() const;
+
+  // Registers a lease on *handle. Returns false, leaving *handle with the
+  // caller, if the client has gone meanwhile.
+  bool Insert(ClientId client, std::unique_ptr<Handle>* handle, LeaseTerms terms, LeaseId* id);
+
+  // Starts a use of `id` by `client` for `sql` (remembered as last_sql).
+  // unknown_lease for another client's or a released lease; lease_expired
+  // for a revoked one.
+  Status Begin(ClientId client, LeaseId id, std::string_view sql, LeaseUse* use);
+  // Ends the use. If the lease was revoked meanwhile, or its client left,
+  // *taken receives it (to return to the pool) and the result is
+  // lease_expired.
+  Status End(const LeaseUse& use, TakenLease* taken);
+
+  // Takes a lease out for release.
+  Status Take(ClientId client, LeaseId id, TakenLease* out);
+
+  // One reaper pass: revokes leases past their deadline and reports those
+  // that just passed leak_warn_ms. Fast: no SQLite work but interrupts.
+  void Sweep(TimePoint now, SweepResult* out);
+
+  std::vector<LeaseInfo> List() const;
+
+  // Lease ids travel as 16 hex digits; they do not reveal the count.
+  static std::string FormatId(LeaseId id);
+  static bool ParseId(std::string_view text, LeaseId* id);
+
+ private:
+  struct Entry {
+    ClientId owner;
+    LeaseTerms terms;
+    std::unique_ptr<Handle> handle;
+    TimePoint acquired_at;
+    bool busy = false;
+    bool revoked = false;
+    bool leak_warned = false;
+    bool in_transaction = false;
+    std::string last_sql;
+  };
+  struct Client {
+    ClientInfo info;
+    int leases = 0;
+    std::deque<LeaseId> revoked;  // recent revocations, so they answer lease_expired
+  };
+
+  LeaseInfo InfoLocked(LeaseId id, const Entry& e, TimePoint now) const;
+  void Tombstone(ClientId owner, LeaseId id);
+  TakenLease EraseLocked(std::unordered_map<LeaseId, Entry>::iterator it);
+
+  const TimeSource* const clock_;
+  const uint64_t id_key_;
+
+  mutable std::mutex mu_;
+  std::unordered_map<LeaseId, Entry> leases_;     // guarded by mu_
+  std::unordered_map<ClientId, Client> clients_;  // guarded by mu_
+  uint64_t next_ = 1;                             // guarded by mu_
+};
+
+}  // namespace litepool

@@ -1,0 +1,292 @@
+// Herding handles between the idle lists, the leased count and the waiters.
+#include "pool/pool.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace litepool {
+namespace {
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+}  // namespace
+
+Pool::Pool(const config::Database& db, const TimeSource* clock, PoolEvents* events)
+    : name_(db.name), read_only_(db.read_only), clock_(clock), events_(events), factory_(db, clock), limits_(db.limits) {
+  sides_[0].mode = Mode::kWrite;
+  sides_[0].max = db.read_only ? 0 : db.limits.max_writers;
+  sides_[1].mode = Mode::kRead;
+  sides_[1].max = db.limits.max_readers;
+}
+
+Pool::~Pool() = default;
+
+Status Pool::Start() {
+  Status st = factory_.Prepare();
+  if (!st.ok()) return st;
+  ReapedHandles plan;
+  Reap(clock_->Now(), &plan);
+  for (size_t m = 0; m < kModeCount; ++m) {
+    for (int i = 0; i < plan.to_open[m]; ++i) OpenIdle(static_cast<Mode>(m));
+  }
+  return Status();
+}
+
+Status Pool::OpenCounted(Mode mode, std::unique_ptr<Handle>* out) {
+  Status st = factory_.Open(mode, out);
+  std::lock_guard lock(mu_);
+  Side& s = side(mode);
+  --s.opening;
+  if (!st.ok()) return st;
+  ++s.leased;
+  (*out)->set_recorded_cache_bytes((*out)->CacheBytes());
+  cache_bytes_ += (*out)->recorded_cache_bytes();
+  return st;
+}
+
+Pool::Acquired Pool::Acquire(Mode mode, Grant grant) {
+  TimePoint start = clock_->Now();
+  Acquired result;
+  {
+    std::lock_guard lock(mu_);
+    Side& s = side(mode);
+    if (shut_down_) {
+      result.status = Status(Code::kShuttingDown, "the daemon is shutting down");
+      return result;
+    }
+    if (s.max == 0) {
+      result.status = Status(Code::kPoolExhausted, std::string("database ") + name_ + " has no " +
+                                                       ModeName(mode) + " handles");
+      events_->Acquired(mode, AcquireResult::kExhausted, 0);
+      return result;
+    }
+    if (!s.idle.empty()) {
+      result.kind = Acquired::kGranted;
+      result.handle = std::move(s.idle.back());
+      s.idle.pop_back();
+      ++s.leased;
+    } else if (s.total() < s.max) {
+      ++s.opening;
+    } else if (static_cast<int>(s.waiters.size()) >= limits_.max_waiters) {
+      result.status = Status(Code::kPoolExhausted,
+                             std::string("every ") + ModeName(mode) + " handle of " + name_ +
+                                 " is leased and max_waiters (" +
+                                 std::to_string(limits_.max_waiters) + ") are queued");
+      events_->Acquired(mode, AcquireResult::kExhausted, 0);
+      return result;
+    } else {
+      result.kind = Acquired::kQueued;
+      result.waiter = next_waiter_++;
+      s.waiters.push_back(Waiter{result.waiter, std::move(grant), start});
+      return result;
+    }
+  }
+  if (result.kind != Acquired::kGranted) {
+    Status st = OpenCounted(mode, &result.handle);
+    if (!st.ok()) {
+      result.status = st;
+      events_->Acquired(mode, AcquireResult::kError, 0);
+      Refill(mode);  // the slot freed may serve someone queued meanwhile
+      return result;
+    }
+    events_->HandleOpened(mode);
+    result.kind = Acquired::kGranted;
+  }
+  TimePoint now = clock_->Now();
+  result.handle->set_leased_at(now);
+  events_->Acquired(mode, AcquireResult::kOk, Seconds(now - start));
+  return result;
+}
+
+bool Pool::CancelWaiter(Mode mode, uint64_t waiter, AcquireResult why) {
+  TimePoint since;
+  {
+    std::lock_guard lock(mu_);
+    auto& q = side(mode).waiters;
+    auto it = std::find_if(q.begin(), q.end(), [waiter](const Waiter& w) { return w.id == waiter; });
+    if (it == q.end()) return false;
+    since = it->since;
+    q.erase(it);
+  }
+  events_->Acquired(mode, why, Seconds(clock_->Now() - since));
+  return true;
+}
+
+bool Pool::Return(std::unique_ptr<Handle> handle) {
+  TimePoint now = clock_->Now();
+  Mode mode = handle->mode();
+  events_->LeaseEnded(mode, Seconds(now - handle->leased_at()));
+  bool rolled_back = handle->Rollback();
+  int64_t cache = handle->CacheBytes();
+  bool shut_down;
+  CloseReason shutdown_reason;
+  {
+    std::lock_guard lock(mu_);
+    cache_bytes_ += cache - handle->recorded_cache_bytes();
+    handle->set_recorded_cache_bytes(cache);
+    shut_down = shut_down_;
+    shutdown_reason = shutdown_reason_;
+  }
+  if (!handle->Clean()) {
+    Close(std::move(handle), CloseReason::kReset);
+  } else if (now >= handle->expires_at()) {
+    Close(std::move(handle), CloseReason::kMaxLifetime);
+  } else if (shut_down) {
+    Close(std::move(handle), shutdown_reason);
+  } else {
+    handle->set_last_used(now);
+    Offer(std::move(handle));
+    return rolled_back;
+  }
+  Refill(mode);
+  return rolled_back;
+}
+
+void Pool::Offer(std::unique_ptr<Handle> handle) {
+  Mode mode = handle->mode();
+  for (;;) {
+    Waiter w;
+    {
+      std::lock_guard lock(mu_);
+      Side& s = side(mode);
+      if (s.waiters.empty() || shut_down_) {
+        --s.leased;
+        s.idle.push_back(std::move(handle));
+        return;
+      }
+      w = std::move(s.waiters.front());
+      s.waiters.pop_front();
+    }
+    TimePoint now = clock_->Now();
+    handle->set_leased_at(now);
+    events_->Acquired(mode, AcquireResult::kOk, Seconds(now - w.since));
+    handle = w.grant(std::move(handle));
+    if (!handle) return;
+  }
+}
+
+void Pool::Close(std::unique_ptr<Handle> handle, CloseReason reason) {
+  Mode mode = handle->mode();
+  int64_t cache = handle->recorded_cache_bytes();
+  handle.reset();  // sqlite3_close_v2: may checkpoint the WAL
+  {
+    std::lock_guard lock(mu_);
+    --side(mode).leased;
+    cache_bytes_ -= cache;
+  }
+  events_->HandleClosed(mode, reason);
+}
+
+void Pool::Refill(Mode mode) {
+  {
+    std::lock_guard lock(mu_);
+    Side& s = side(mode);
+    if (shut_down_ || s.waiters.empty() || s.total() >= s.max) return;
+    ++s.opening;
+  }
+  std::unique_ptr<Handle> handle;
+  if (!OpenCounted(mode, &handle).ok()) return;  // waiters keep waiting: their timers run
+  events_->HandleOpened(mode);
+  Offer(std::move(handle));
+}
+
+void Pool::Reap(TimePoint now, ReapedHandles* out) {
+  std::lock_guard lock(mu_);
+  if (shut_down_) return;
+  int open = 0;
+  for (const Side& s : sides_) open += s.total();
+  for (Side& s : sides_) {
+    // Oldest-used first: the front of the idle list is least recently used.
+    auto& idle = s.idle;
+    for (auto it = idle.begin(); it != idle.end();) {
+      CloseReason reason;
+      if (now >= (*it)->expires_at()) {
+        reason = CloseReason::kMaxLifetime;
+      } else if (now - (*it)->last_used() >= Millis(limits_.idle_timeout_ms) &&
+                 open > limits_.min_idle) {
+        reason = CloseReason::kIdleTimeout;
+      } else {
+        ++it;
+        continue;
+      }
+      --open;
+      ++s.leased;  // counted as leased until Close() runs on a worker
+      out->to_close.emplace_back(std::move(*it), reason);
+      it = idle.erase(it);
+    }
+  }
+  // Refill to min_idle, the write side first (it is the default mode).
+  int missing = limits_.min_idle - open;
+  for (Side& s : sides_) {
+    int room = s.max - s.total();
+    int n = std::max(0, std::min(missing, room));
+    out->to_open[static_cast<size_t>(s.mode)] = n;
+    s.opening += n;
+    missing -= n;
+  }
+}
+
+void Pool::CloseReaped(std::unique_ptr<Handle> handle, CloseReason reason) {
+  Mode mode = handle->mode();
+  Close(std::move(handle), reason);
+  Refill(mode);
+}
+
+void Pool::OpenIdle(Mode mode) {
+  std::unique_ptr<Handle> handle;
+  if (!OpenCounted(mode, &handle).ok()) return;
+  events_->HandleOpened(mode);
+  Offer(std::move(handle));
+}
+
+void Pool::Shutdown(CloseReason reason) {
+  std::vector<std::unique_ptr<Handle>> idle;
+  std::vector<Waiter> waiters;
+  {
+    std::lock_guard lock(mu_);
+    shut_down_ = true;
+    shutdown_reason_ = reason;
+    for (Side& s : sides_) {
+      for (auto& h : s.idle) {
+        ++s.leased;  // Close() uncounts it
+        idle.push_back(std::move(h));
+      }
+      s.idle.clear();
+      for (auto& w : s.waiters) waiters.push_back(std::move(w));
+      s.waiters.clear();
+    }
+  }
+  for (auto& w : waiters) w.grant(nullptr);
+  for (auto& h : idle) Close(std::move(h), reason);
+}
+
+PoolSnapshot Pool::Snapshot() const {
+  PoolSnapshot snap;
+  snap.db = name_;
+  std::lock_guard lock(mu_);
+  for (size_t m = 0; m < kModeCount; ++m) {
+    const Side& s = sides_[m];
+    SideSnapshot& out = snap.sides[m];
+    out.idle = static_cast<int>(s.idle.size());
+    out.leased = s.leased;
+    out.open = out.idle + out.leased;
+    out.max = s.max;
+    out.waiters = static_cast<int>(s.waiters.size());
+  }
+  snap.cache_bytes = cache_bytes_;
+  return snap;
+}
+
+config::PoolLimits Pool::limits() const {
+  std::lock_guard lock(mu_);
+  return limits_;
+}
+
+void Pool::UpdateLimits(const config::PoolLimits& limits) {
+  std::lock_guard lock(mu_);
+  limits_ = limits;
+  sides_[0].max = read_only_ ? 0 : limits.max_writers;
+  sides_[1].max = limits.max_readers;
+}
+
+}  // namespace litepool

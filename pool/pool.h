@@ -1,0 +1,138 @@
+// The pool of one database: a write side and a read side, each with its idle
+// handles (reused LIFO), its count of leased handles and its FIFO queue of
+// waiters. A handle released while someone waits goes straight to the first
+// waiter, so a newcomer can never barge ahead of the queue.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "pool/clock.h"
+#include "pool/handle.h"
+#include "pool/handle_factory.h"
+#include "pool/pool_events.h"
+#include "pool/status.h"
+
+namespace litepool {
+
+struct SideSnapshot {
+  int open = 0;  // always idle + leased
+  int idle = 0;
+  int leased = 0;
+  int max = 0;
+  int waiters = 0;
+};
+
+struct PoolSnapshot {
+  std::string db;
+  SideSnapshot sides[kModeCount];
+  int64_t cache_bytes = 0;
+};
+
+// Idle handles the reaper has taken out of the pool, to be closed by a
+// worker, and how many handles to open to get back to min_idle.
+struct ReapedHandles {
+  std::vector<std::pair<std::unique_ptr<Handle>, CloseReason>> to_close;
+  int to_open[kModeCount] = {0, 0};
+};
+
+// Thread-safe. Every method may be called from any thread; those marked slow
+// may open or close SQLite handles and belong on a worker thread, never on
+// the I/O thread or the reaper. No lock is held while SQLite runs.
+class Pool {
+ public:
+  // Receives a handle granted to a queued waiter, on the thread that freed
+  // it. Returns the handle back if its client has gone (the pool then offers
+  // it to the next waiter), or nullptr once it has taken it. Called with a
+  // null handle when the pool shuts down with the waiter still queued.
+  using Grant = std::function<std::unique_ptr<Handle>(std::unique_ptr<Handle>)>;
+
+  struct Acquired {
+    enum Kind { kGranted, kQueued, kFailed } kind = kFailed;
+    std::unique_ptr<Handle> handle;  // kGranted
+    uint64_t waiter = 0;             // kQueued: for CancelWaiter
+    Status status;                   // kFailed
+  };
+
+  Pool(const config::Database& db, const TimeSource* clock, PoolEvents* events);
+  ~Pool();
+
+  // Creates the file, sets its journal mode and opens min_idle handles. Slow.
+  Status Start();
+
+  // Takes an idle handle, opens a new one (slow) or queues `grant`.
+  Acquired Acquire(Mode mode, Grant grant);
+
+  // Removes a queued waiter. False if it was already granted (its Grant has
+  // run or is running). `why` is counted as the acquire's result.
+  bool CancelWaiter(Mode mode, uint64_t waiter, AcquireResult why);
+
+  // Takes back a leased handle: rolls back, closes it if it is not clean or
+  // past its lifetime, else hands it to the first waiter or the idle list.
+  // Returns whether a transaction was rolled back. Slow.
+  bool Return(std::unique_ptr<Handle> handle);
+
+  // For the reaper: takes idle handles past max_lifetime or idle_timeout out
+  // of the pool (keeping min_idle) and counts handles to open. Fast.
+  void Reap(TimePoint now, ReapedHandles* out);
+  // Closes a handle the reaper took (slow), and opens one to refill min_idle.
+  void CloseReaped(std::unique_ptr<Handle> handle, CloseReason reason);
+  void OpenIdle(Mode mode);
+
+  // Stops granting: queued waiters get a null handle, idle handles are
+  // closed with reason `reason`, returned ones are closed from now on. Slow.
+  void Shutdown(CloseReason reason);
+
+  PoolSnapshot Snapshot() const;
+  config::PoolLimits limits() const;
+  void UpdateLimits(const config::PoolLimits& limits);
+  const std::string& name() const { return name_; }
+  PoolEvents* events() const { return events_; }
+
+ private:
+  struct Waiter {
+    uint64_t id;
+    Grant grant;
+    TimePoint since;
+  };
+  struct Side {
+    Mode mode;
+    int max = 0;
+    std::vector<std::unique_ptr<Handle>> idle;  // back = most recently used
+    int leased = 0;
+    int opening = 0;
+    std::deque<Waiter> waiters;
+    int total() const { return static_cast<int>(idle.size()) + leased + opening; }
+  };
+
+  // Gives a leased-counted handle to the first waiter, or makes it idle.
+  void Offer(std::unique_ptr<Handle> handle);
+  // After a close: opens a handle for the first waiter if there is room.
+  void Refill(Mode mode);
+  void Close(std::unique_ptr<Handle> handle, CloseReason reason);
+  Status OpenCounted(Mode mode, std::unique_ptr<Handle>* out);
+  Side& side(Mode mode) { return sides_[static_cast<size_t>(mode)]; }
+
+  // Constant after construction.
+  const std::string name_;
+  const bool read_only_;
+  const TimeSource* const clock_;
+  PoolEvents* const events_;
+  HandleFactory factory_;
+
+  mutable std::mutex mu_;
+  Side sides_[kModeCount];                // guarded by mu_
+  config::PoolLimits limits_;             // guarded by mu_
+  uint64_t next_waiter_ = 1;              // guarded by mu_
+  bool shut_down_ = false;                // guarded by mu_
+  CloseReason shutdown_reason_ = CloseReason::kShutdown;  // guarded by mu_
+  int64_t cache_bytes_ = 0;               // guarded by mu_: sum over idle handles
+};
+
+}  // namespace litepool

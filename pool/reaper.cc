@@ -1,0 +1,157 @@
+// The reaper's pass: the chain of rules, each ending in a named reason.
+#include "pool/reaper.h"
+
+#include <pthread.h>
+
+#include <chrono>
+#include <memory>
+
+#include "log/log.h"
+#include "pool/pool.h"
+
+namespace litepool {
+namespace {
+
+double UnixNow() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void LogLease(log::Event&& event, const LeaseInfo& info) {
+  event.Str("db", info.db)
+      .Str("mode", ModeName(info.mode))
+      .Str("lease", LeaseTable::FormatId(info.id))
+      .Int("pid", info.holder.pid)
+      .Int("uid", info.holder.uid)
+      .Str("tag", info.tag)
+      .Int("age_ms", info.age_ms)
+      .Bool("in_transaction", info.in_transaction)
+      .Str("last_sql", info.last_sql);
+}
+
+}  // namespace
+
+Reaper::Reaper(PoolSet* pools, LeaseTable* leases, TaskRunner* workers, const TimeSource* clock,
+               Millis interval, ReaperEvents* events)
+    : pools_(pools),
+      leases_(leases),
+      workers_(workers),
+      clock_(clock),
+      events_(events),
+      interval_ms_(interval.count()) {}
+
+Reaper::~Reaper() { Stop(); }
+
+void Reaper::Start() {
+  thread_ = std::thread([this] { Loop(); });
+  pthread_setname_np(thread_.native_handle(), "litepool-reaper");
+}
+
+void Reaper::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Reaper::Loop() {
+  {
+    std::lock_guard lock(stats_mu_);
+    stats_.up = true;
+  }
+  if (events_) events_->ReaperUp(true);
+  auto scheduled = Clock::now() + Millis(interval_ms_.load());
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      if (cv_.wait_until(lock, scheduled, [this] { return stop_; })) break;
+    }
+    auto started = Clock::now();
+    double lag = std::chrono::duration<double>(started - scheduled).count();
+    RunOnce(clock_->Now());
+    double duration = std::chrono::duration<double>(Clock::now() - started).count();
+    double finished = UnixNow();
+    {
+      std::lock_guard lock(stats_mu_);
+      stats_.last_lag_seconds = lag;
+      stats_.last_duration_seconds = duration;
+      stats_.last_run_unix_seconds = finished;
+    }
+    if (events_) events_->PassDone(finished, duration, lag);
+    // A late pass does not try to catch up with the passes it missed.
+    scheduled += Millis(interval_ms_.load());
+    if (scheduled < Clock::now()) scheduled = Clock::now() + Millis(interval_ms_.load());
+  }
+  {
+    std::lock_guard lock(stats_mu_);
+    stats_.up = false;
+  }
+  if (events_) events_->ReaperUp(false);
+}
+
+int Reaper::RunOnce(TimePoint now) {
+  int actions = ReapPools(now) + SweepLeases(now);
+  std::lock_guard lock(stats_mu_);
+  ++stats_.runs;
+  return actions;
+}
+
+int Reaper::ReapPools(TimePoint now) {
+  int actions = 0;
+  uint64_t closed = 0;
+  for (auto& pool : pools_->All()) {
+    auto reaped = std::make_shared<ReapedHandles>();
+    pool->Reap(now, reaped.get());
+    int opens = reaped->to_open[0] + reaped->to_open[1];
+    if (reaped->to_close.empty() && opens == 0) continue;
+    closed += reaped->to_close.size();
+    actions += static_cast<int>(reaped->to_close.size()) + opens;
+    workers_->Post([pool, reaped] {
+      for (auto& [handle, reason] : reaped->to_close) {
+        log::Info("handle_closed")
+            .Str("db", pool->name())
+            .Str("mode", ModeName(handle->mode()))
+            .Str("reason", CloseReasonName(reason));
+        pool->CloseReaped(std::move(handle), reason);
+      }
+      for (size_t m = 0; m < kModeCount; ++m) {
+        for (int i = 0; i < reaped->to_open[m]; ++i) pool->OpenIdle(static_cast<Mode>(m));
+      }
+    });
+  }
+  std::lock_guard lock(stats_mu_);
+  stats_.handles_closed += closed;
+  return actions;
+}
+
+int Reaper::SweepLeases(TimePoint now) {
+  SweepResult sweep;
+  leases_->Sweep(now, &sweep);
+  for (const LeaseInfo& info : sweep.leak_warnings) {
+    LogLease(log::Warn("lease_leak_warning"), info);
+    info.pool->events()->LeakWarned();
+  }
+  for (const LeaseInfo& info : sweep.revoked_info) {
+    LogLease(log::Warn("lease_revoked"), info);
+    info.pool->events()->LeaseTimedOut();
+  }
+  if (!sweep.revoked.empty()) {
+    auto revoked = std::make_shared<std::vector<TakenLease>>(std::move(sweep.revoked));
+    workers_->Post([revoked] {
+      for (TakenLease& lease : *revoked) lease.pool->Return(std::move(lease.handle));
+    });
+  }
+  std::lock_guard lock(stats_mu_);
+  stats_.leases_revoked += sweep.revoked_info.size();
+  stats_.leak_warnings += sweep.leak_warnings.size();
+  return static_cast<int>(sweep.revoked_info.size() + sweep.leak_warnings.size());
+}
+
+ReaperStats Reaper::stats() const {
+  std::lock_guard lock(stats_mu_);
+  return stats_;
+}
+
+}  // namespace litepool

@@ -1,0 +1,55 @@
+// The product's error vocabulary (SPEC §4) as values: every failure that can
+// cross a module boundary is a Code plus a message, never an exception.
+#pragma once
+
+#include <string>
+#include <utility>
+
+namespace litepool {
+
+// One-to-one with the protocol's stable error codes.
+enum class Code {
+  kOk = 0,
+  kBadRequest,
+  kRequestTooLarge,
+  kUnknownOp,
+  kUnknownDatabase,
+  kForbidden,
+  kAcquireTimeout,
+  kPoolExhausted,
+  kTooManyLeases,
+  kUnknownLease,
+  kLeaseExpired,
+  kSqlError,
+  kBusy,
+  kStatementTimeout,
+  kResultTooLarge,
+  kReadOnly,
+  kShuttingDown,
+  kTooManyClients,
+  kInternal,
+};
+
+// The stable wire name of a code ("acquire_timeout", ...).
+const char* CodeName(Code code);
+
+// A code, a human message and, for SQL failures, SQLite's extended result
+// code. Cheap to return when ok (no allocation).
+class Status {
+ public:
+  Status() = default;
+  Status(Code code, std::string message, int sqlite_code = 0)
+      : code_(code), sqlite_code_(sqlite_code), message_(std::move(message)) {}
+
+  bool ok() const { return code_ == Code::kOk; }
+  Code code() const { return code_; }
+  int sqlite_code() const { return sqlite_code_; }
+  const std::string& message() const { return message_; }
+
+ private:
+  Code code_ = Code::kOk;
+  int sqlite_code_ = 0;
+  std::string message_;
+};
+
+}  // namespace litepool

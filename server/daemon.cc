@@ -1,0 +1,195 @@
+// Start-up, signals and the drain.
+#include "server/daemon.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+
+#include "log/log.h"
+
+namespace litepool::server {
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr auto kDrainPoll = std::chrono::milliseconds(50);
+
+// Enough workers that every handle can run a statement at once (a slow query
+// never waits for a worker), plus room for releases and admin ops.
+int WorkerCount(const config::Config& config) {
+  int handles = 0;
+  for (const auto& db : config.databases) handles += db.limits.max_writers + db.limits.max_readers;
+  return std::clamp(handles + 2, 4, 64);
+}
+
+std::vector<uint32_t> ResolveAdmins(const std::vector<uint32_t>& configured) {
+  std::vector<uint32_t> admins = configured;
+  if (admins.empty()) admins.push_back(static_cast<uint32_t>(::getuid()));
+  admins.push_back(0);  // root can read everything anyway
+  return admins;
+}
+
+}  // namespace
+
+Daemon::Daemon(config::Config config)
+    : config_(std::move(config)),
+      signals_(io_, SIGINT, SIGTERM),
+      drain_timer_(io_),
+      leases_(RealTime()),
+      max_result_bytes_(config_.max_result_bytes),
+      max_request_bytes_(static_cast<size_t>(config_.max_request_bytes)) {}
+
+Daemon::~Daemon() = default;
+
+Status Daemon::Start() {
+  std::vector<std::string> names;
+  for (const auto& db : config_.databases) names.push_back(db.name);
+  metrics_ = std::make_unique<metrics::Metrics>(names, [this] {
+    std::vector<PoolSnapshot> out;
+    for (const auto& pool : pools_.All()) out.push_back(pool->Snapshot());
+    return out;
+  });
+  for (const auto& db : config_.databases) {
+    auto pool = std::make_shared<Pool>(db, RealTime(), metrics_->ForDatabase(db.name));
+    Status st = pool->Start();
+    if (!st.ok()) return Status(st.code(), "database " + db.name + ": " + st.message());
+    pools_.Add(std::move(pool));
+  }
+  workers_ = std::make_unique<TaskRunner>(WorkerCount(config_), "litepool-work");
+  reaper_ = std::make_unique<Reaper>(&pools_, &leases_, workers_.get(), RealTime(),
+                                     Millis(config_.reaper_interval_ms), metrics_->reaper());
+
+  services_.pools = &pools_;
+  services_.leases = &leases_;
+  services_.workers = workers_.get();
+  services_.reaper = reaper_.get();
+  services_.clock = RealTime();
+  services_.max_result_bytes = &max_result_bytes_;
+  services_.admin_uids = ResolveAdmins(config_.admin_uids);
+  services_.draining = &draining_;
+  services_.clients_connected = [this] { return client_count_.load(); };
+  services_.counters = [this](const std::string& db, Mode mode) {
+    metrics::DatabaseCounters c = metrics_->Counters(db, mode);
+    PoolCounters out;
+    std::copy(std::begin(c.acquires), std::end(c.acquires), std::begin(out.acquires));
+    out.opened = c.opened;
+    out.closed = c.closed;
+    out.lease_timeouts = c.lease_timeouts;
+    out.leak_warnings = c.leak_warnings;
+    return out;
+  };
+  dispatcher_ = std::make_unique<Dispatcher>(&services_);
+
+  std::string metrics_url;
+  if (!config_.metrics_listen.empty()) {
+    std::string error;
+    if (!metrics_->Serve(config_.metrics_listen, config_.metrics_path, &metrics_url, &error)) {
+      return Status(Code::kInternal, error);
+    }
+  }
+  listener_ = std::make_unique<Listener>(
+      io_, ListenerOptions{config_.socket, config_.socket_mode, config_.allowed_uids},
+      [this](const ClientInfo& peer) { return Admit(peer); },
+      [this](Listener::Socket socket, const ClientInfo& peer) { Accept(std::move(socket), peer); });
+  Status st = listener_->Open();
+  if (!st.ok()) return st;
+  reaper_->Start();
+
+  auto event = log::Info("listening");
+  event.Str("socket", config_.socket);
+  if (!metrics_url.empty()) event.Str("metrics", metrics_url);
+  event.Str("config", config_.source).Int("pid", ::getpid()).Int("workers", workers_->threads());
+  return Status();
+}
+
+int Daemon::Run() {
+  log::Configure(config_.log_level, config_.log_format);
+  Status st = Start();
+  if (!st.ok()) {
+    log::Error("start_failed").Str("error", st.message());
+    return 1;
+  }
+  WaitForSignal();
+  io_.run();
+
+  // The I/O loop has ended: every session is stopped and its leases queued
+  // for return. Stop the reaper, make the pools close what comes back, and
+  // let the workers finish.
+  reaper_->Stop();
+  for (const auto& pool : pools_.All()) pool->Shutdown(CloseReason::kShutdown);
+  workers_->Stop();
+  // Run what the workers posted back (each handler sees its session
+  // stopped), so no session outlives the I/O context it was made on.
+  io_.restart();
+  io_.poll();
+  sessions_.clear();
+  log::Info("stopped");
+  return 0;
+}
+
+void Daemon::WaitForSignal() {
+  signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    if (!draining_) BeginDrain(signal);
+    WaitForSignal();  // a second signal during the drain is ignored
+  });
+}
+
+void Daemon::BeginDrain(int signal) {
+  draining_ = true;
+  drain_deadline_ = std::chrono::steady_clock::now() + Millis(config_.shutdown_grace_ms);
+  log::Info("draining")
+      .Str("signal", signal == SIGINT ? "SIGINT" : "SIGTERM")
+      .Int("leases", static_cast<int64_t>(leases_.size()))
+      .Int("grace_ms", config_.shutdown_grace_ms);
+  CheckDrain();
+}
+
+void Daemon::CheckDrain() {
+  if (leases_.size() == 0 || std::chrono::steady_clock::now() >= drain_deadline_) {
+    FinishDrain();
+    return;
+  }
+  drain_timer_.expires_after(kDrainPoll);
+  drain_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) CheckDrain();
+  });
+}
+
+void Daemon::FinishDrain() {
+  size_t left = leases_.size();
+  if (left > 0) log::Warn("drain_revoking").Int("leases", static_cast<int64_t>(left));
+  listener_->Close();
+  auto sessions = sessions_;  // Stop() removes from sessions_
+  for (auto& [id, session] : sessions) session->Stop();
+  signals_.cancel();
+  io_.stop();
+}
+
+Status Daemon::Admit(const ClientInfo&) const {
+  if (draining_) return Status(Code::kShuttingDown, "the daemon is shutting down");
+  if (client_count_.load() >= config_.max_clients) {
+    return Status(Code::kTooManyClients,
+                  "max_clients (" + std::to_string(config_.max_clients) + ") are connected");
+  }
+  return Status();
+}
+
+void Daemon::Accept(Listener::Socket socket, const ClientInfo& peer) {
+  ClientContext client{next_client_++, peer};
+  auto session = std::make_shared<Session>(io_, std::move(socket), client, this);
+  sessions_.emplace(client.id, session);
+  ++client_count_;
+  metrics_->ClientConnected();
+  session->Start();
+}
+
+void Daemon::SessionClosed(Session* session) {
+  if (sessions_.erase(session->id()) > 0) {
+    --client_count_;
+    metrics_->ClientDisconnected();
+  }
+}
+
+}  // namespace litepool::server

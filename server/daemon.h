@@ -1,0 +1,76 @@
+// The whole daemon wired together: pools, lease table, workers, reaper,
+// metrics, listener and sessions, plus the signals that drain it. Owns every
+// long-lived object; Run() drives the I/O thread until a drain completes.
+#pragma once
+
+#include <utility>  // before Asio: Boost 1.74 with GCC 12 needs it
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+#include <unordered_map>
+
+#include "config/config.h"
+#include "metrics/metrics.h"
+#include "pool/lease_table.h"
+#include "pool/pool_set.h"
+#include "pool/reaper.h"
+#include "pool/task_runner.h"
+#include "server/dispatcher.h"
+#include "server/listener.h"
+#include "server/session.h"
+
+namespace litepool::server {
+
+// Constructed and run on the main thread, which becomes the I/O thread.
+class Daemon final : public SessionHost {
+ public:
+  explicit Daemon(config::Config config);
+  ~Daemon() override;
+
+  // Starts everything, serves until SIGTERM/SIGINT has drained, and returns
+  // the process exit code (0 after a clean drain, 1 if it could not start).
+  int Run();
+
+  // SessionHost
+  Dispatcher& dispatcher() override { return *dispatcher_; }
+  TaskRunner& workers() override { return *workers_; }
+  LeaseTable& leases() override { return leases_; }
+  size_t max_request_bytes() const override { return max_request_bytes_; }
+  void SessionClosed(Session* session) override;
+
+ private:
+  Status Start();
+  void WaitForSignal();
+  void BeginDrain(int signal);
+  void CheckDrain();
+  void FinishDrain();
+  void Accept(Listener::Socket socket, const ClientInfo& peer);
+  Status Admit(const ClientInfo& peer) const;
+
+  config::Config config_;
+  boost::asio::io_context io_;
+  boost::asio::signal_set signals_;
+  boost::asio::steady_timer drain_timer_;
+
+  PoolSet pools_;
+  LeaseTable leases_;
+  std::unique_ptr<metrics::Metrics> metrics_;
+  std::unique_ptr<TaskRunner> workers_;
+  std::unique_ptr<Reaper> reaper_;
+  Services services_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  std::unique_ptr<Listener> listener_;
+
+  std::atomic<int64_t> max_result_bytes_;
+  const size_t max_request_bytes_;
+  std::atomic<bool> draining_{false};
+  std::chrono::steady_clock::time_point drain_deadline_;
+  std::atomic<int> client_count_{0};
+  ClientId next_client_ = 1;
+  std::unordered_map<ClientId, std::shared_ptr<Session>> sessions_;  // I/O thread only
+};
+
+}  // namespace litepool::server

@@ -1,0 +1,143 @@
+// Socket file handling and the accept loop.
+#include "server/listener.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/asio/write.hpp>
+#include <cerrno>
+#include <cstring>
+
+#include "log/log.h"
+#include "server/reply.h"
+
+namespace litepool::server {
+namespace asio = boost::asio;
+
+namespace {
+
+// Pause after EMFILE/ENFILE: accepting again at once would spin.
+constexpr auto kAcceptPause = std::chrono::milliseconds(100);
+
+// True if a daemon answers on the socket file at `path`.
+bool SomeoneListens(const std::string& path) {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
+  bool live = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return live;
+}
+
+}  // namespace
+
+ClientInfo PeerCredentials(int fd) {
+  ClientInfo info;
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+    info.pid = cred.pid;
+    info.uid = cred.uid;
+    info.gid = cred.gid;
+  }
+  return info;
+}
+
+Listener::Listener(asio::io_context& io, ListenerOptions options, Admission admit,
+                   OnAccept on_accept)
+    : io_(io),
+      options_(std::move(options)),
+      admit_(std::move(admit)),
+      on_accept_(std::move(on_accept)),
+      acceptor_(io),
+      pause_timer_(io) {}
+
+Listener::~Listener() { Close(); }
+
+Status Listener::Open() {
+  struct stat st {};
+  if (::lstat(options_.path.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) {
+      return Status(Code::kInternal, options_.path + " exists and is not a socket; not replacing it");
+    }
+    if (SomeoneListens(options_.path)) {
+      return Status(Code::kInternal, "another daemon is listening on " + options_.path);
+    }
+    ::unlink(options_.path.c_str());  // left by a daemon that died
+    log::Info("stale_socket_removed").Str("socket", options_.path);
+  }
+  boost::system::error_code ec;
+  asio::local::stream_protocol::endpoint endpoint(options_.path);
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (ec) return Status(Code::kInternal, "cannot bind " + options_.path + ": " + ec.message());
+  open_ = true;
+  if (::chmod(options_.path.c_str(), options_.mode) != 0) {
+    return Status(Code::kInternal, "cannot chmod " + options_.path + ": " + std::strerror(errno));
+  }
+  acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Status(Code::kInternal, "cannot listen on " + options_.path + ": " + ec.message());
+  Accept();
+  return Status();
+}
+
+void Listener::Close() {
+  if (!open_) return;
+  open_ = false;
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  pause_timer_.cancel();
+  ::unlink(options_.path.c_str());
+}
+
+void Listener::Accept() {
+  acceptor_.async_accept([this](const boost::system::error_code& ec, Socket socket) {
+    if (!open_) return;
+    if (ec) {
+      if (ec == asio::error::operation_aborted) return;
+      log::Warn("accept_failed").Str("error", ec.message());
+      pause_timer_.expires_after(kAcceptPause);
+      pause_timer_.async_wait([this](const boost::system::error_code& e) {
+        if (!e && open_) Accept();
+      });
+      return;
+    }
+    ClientInfo peer = PeerCredentials(socket.native_handle());
+    Status admitted = Status();
+    bool root = peer.uid == 0;
+    const auto& allowed = options_.allowed_uids;
+    if (!root && !allowed.empty() &&
+        std::find(allowed.begin(), allowed.end(), peer.uid) == allowed.end()) {
+      admitted = Status(Code::kForbidden, "uid " + std::to_string(peer.uid) + " is not allowed");
+    } else {
+      admitted = admit_(peer);
+    }
+    if (admitted.ok()) {
+      on_accept_(std::move(socket), peer);
+    } else {
+      Refuse(std::move(socket), peer, admitted);
+    }
+    Accept();
+  });
+}
+
+void Listener::Refuse(Socket socket, const ClientInfo& peer, const Status& why) {
+  log::Warn("client_refused")
+      .Int("pid", peer.pid)
+      .Int("uid", peer.uid)
+      .Str("reason", CodeName(why.code()));
+  // One best-effort line so the client learns why; never block on it.
+  std::string line = ErrorReply("", why);
+  boost::system::error_code ignored;
+  socket.non_blocking(true, ignored);
+  socket.write_some(asio::buffer(line), ignored);
+  socket.shutdown(Socket::shutdown_both, ignored);
+  socket.close(ignored);
+}
+
+}  // namespace litepool::server

@@ -1,0 +1,112 @@
+// litepoold: command line, configuration and exit codes.
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include "config/config.h"
+#include "litepool/version.h"
+#include "server/daemon.h"
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;  // also: invalid configuration
+
+const char kUsage[] =
+    "usage: litepoold [--config FILE] [--socket PATH] [--metrics-listen HOST:PORT]\n"
+    "                 [--log-level debug|info|warn|error]\n"
+    "       litepoold --check-config FILE\n"
+    "       litepoold --version\n"
+    "\n"
+    "Without --config, runs on the embedded default: socket ./litepool.sock,\n"
+    "metrics on 127.0.0.1:9433, database 'main' at ./litepool-main.db.\n"
+    "Exit codes: 0 clean shutdown or valid config, 1 runtime failure,\n"
+    "2 usage error or invalid configuration.\n";
+
+struct Args {
+  std::optional<std::string> config;
+  std::optional<std::string> check_config;
+  bool version = false;
+  bool help = false;
+  litepool::config::Overrides overrides;
+};
+
+bool Parse(int argc, char** argv, Args* args, std::string* error) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&](std::optional<std::string>* out) {
+      if (i + 1 >= argc) {
+        *error = a + " needs a value";
+        return false;
+      }
+      *out = argv[++i];
+      return true;
+    };
+    if (a == "--config") {
+      if (!value(&args->config)) return false;
+    } else if (a == "--check-config") {
+      if (!value(&args->check_config)) return false;
+    } else if (a == "--socket") {
+      if (!value(&args->overrides.socket)) return false;
+    } else if (a == "--metrics-listen") {
+      if (!value(&args->overrides.metrics_listen)) return false;
+    } else if (a == "--log-level") {
+      if (!value(&args->overrides.log_level)) return false;
+    } else if (a == "--version") {
+      args->version = true;
+    } else if (a == "--help" || a == "-h") {
+      args->help = true;
+    } else {
+      *error = "unknown argument: " + a;
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args args;
+  std::string error;
+  if (!Parse(argc, argv, &args, &error)) {
+    std::cerr << "litepoold: " << error << "\n" << kUsage;
+    return kExitUsage;
+  }
+  if (args.help) {
+    std::cout << kUsage;
+    return kExitOk;
+  }
+  if (args.version) {
+    std::cout << "litepoold " << litepool::kVersion << " (protocol " << litepool::kProtocolVersion
+              << ")\n";
+    return kExitOk;
+  }
+  if (args.check_config) {
+    if (!litepool::config::LoadFile(*args.check_config, &error)) {
+      std::cerr << "litepoold: invalid configuration: " << error << "\n";
+      return kExitUsage;
+    }
+    std::cout << *args.check_config << ": ok\n";
+    return kExitOk;
+  }
+  std::optional<litepool::config::Config> config;
+  if (args.config) {
+    config = litepool::config::LoadFile(*args.config, &error);
+    if (!config) {
+      std::cerr << "litepoold: invalid configuration: " << error << "\n";
+      return kExitUsage;
+    }
+  } else {
+    config = litepool::config::EmbeddedDefault();
+  }
+  if (!litepool::config::ApplyOverrides(args.overrides, &*config, &error)) {
+    std::cerr << "litepoold: " << error << "\n";
+    return kExitUsage;
+  }
+  litepool::server::Daemon daemon(std::move(*config));
+  return daemon.Run() == 0 ? kExitOk : kExitFailure;
+}

@@ -1,0 +1,40 @@
+// Decoding of one request line (SPEC §4) into a typed Request. Every way a
+// line can be wrong ends here as bad_request, unknown_op or request-level
+// errors with a message naming the field; nothing downstream sees JSON.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "pool/lease_table.h"
+#include "pool/pool_events.h"
+#include "pool/status.h"
+#include "pool/value.h"
+
+namespace litepool::server {
+
+enum class Op { kHello, kPing, kAcquire, kQuery, kExec, kRelease, kStats, kLeases };
+
+struct Request {
+  Op op = Op::kPing;
+  std::string id_json;  // the request's `id`, re-serialized; empty when absent
+  std::string db;
+  Mode mode = Mode::kWrite;
+  std::optional<int64_t> wait_ms;
+  std::optional<int64_t> lease_ms;
+  std::string tag;
+  bool has_lease = false;
+  LeaseId lease = 0;
+  bool lease_well_formed = false;  // false: answers unknown_lease, never bad_request
+  std::string sql;
+  Params params;
+};
+
+// Parses `line`. On failure the returned status is the error to answer and
+// *out->id_json is still filled when the id could be read, so the error
+// reply carries it.
+Status DecodeRequest(std::string_view line, Request* out);
+
+}  // namespace litepool::server

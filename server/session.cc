@@ -1,0 +1,219 @@
+// Framing, ordering and writing for one connection.
+#include "server/session.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <cstring>
+
+#include "log/log.h"
+#include "server/reply.h"
+
+namespace litepool::server {
+namespace asio = boost::asio;
+
+namespace {
+// Stop reading while this many framed requests wait, and stop starting
+// requests while this many reply bytes wait: a client that writes without
+// reading cannot grow the daemon's memory.
+constexpr size_t kMaxQueuedLines = 256;
+constexpr size_t kMaxQueuedReplyBytes = 4 << 20;
+}  // namespace
+
+Session::Session(asio::io_context& io, Socket socket, const ClientContext& client,
+                 SessionHost* host)
+    : io_(io), socket_(std::move(socket)), client_(client), host_(host), wait_timer_(io) {}
+
+Session::~Session() = default;
+
+void Session::Start() {
+  host_->leases().AddClient(client_.id, client_.peer);
+  Read();
+}
+
+bool Session::ReadPaused() const {
+  return lines_.size() >= kMaxQueuedLines || lines_bytes_ > 2 * host_->max_request_bytes();
+}
+
+void Session::Read() {
+  if (reading_ || stopped_ || eof_ || ReadPaused()) return;
+  reading_ = true;
+  socket_.async_read_some(asio::buffer(read_chunk_),
+                          [self = shared_from_this()](const boost::system::error_code& ec,
+                                                      size_t n) { self->OnRead(ec, n); });
+}
+
+void Session::OnRead(const boost::system::error_code& ec, size_t n) {
+  reading_ = false;
+  if (stopped_) return;
+  if (ec) {
+    if (ec == asio::error::eof) {
+      eof_ = true;  // answer what was already sent, then close
+      MaybeCloseAfterEof();
+    } else {
+      Stop();
+    }
+    return;
+  }
+  Frame(read_chunk_, n);
+  ProcessNext();
+  Read();
+}
+
+void Session::Frame(const char* data, size_t n) {
+  const size_t max = host_->max_request_bytes();
+  const char* end = data + n;
+  while (data < end) {
+    const char* nl = static_cast<const char*>(memchr(data, '\n', end - data));
+    size_t chunk = (nl ? nl : end) - data;
+    if (skipping_) {
+      if (nl) skipping_ = false;
+    } else if (partial_.size() + chunk > max) {
+      // Too long: answer now, drop what we have and skip to the newline.
+      partial_.clear();
+      partial_.shrink_to_fit();
+      lines_.push_back(Line{std::string(), true});
+      skipping_ = nl == nullptr;
+    } else {
+      partial_.append(data, chunk);
+      if (nl) {
+        if (!partial_.empty() && partial_.back() == '\r') partial_.pop_back();
+        if (!partial_.empty()) {
+          lines_bytes_ += partial_.size();
+          lines_.push_back(Line{std::move(partial_), false});
+        }
+        partial_.clear();
+      }
+    }
+    data += chunk + (nl ? 1 : 0);
+  }
+}
+
+void Session::ProcessNext() {
+  if (busy_ || stopped_ || lines_.empty() || out_.size() > kMaxQueuedReplyBytes) return;
+  Line next = std::move(lines_.front());
+  lines_.pop_front();
+  std::string line = std::move(next.text);
+  lines_bytes_ -= std::min(lines_bytes_, line.size());
+  busy_ = true;
+  if (next.too_large) {
+    Finish(ErrorReply("", Status(Code::kRequestTooLarge,
+                                 "request line longer than max_request_bytes (" +
+                                     std::to_string(host_->max_request_bytes()) + ")")));
+    return;
+  }
+  auto self = shared_from_this();
+  Completion complete = [self](std::string reply) {
+    asio::post(self->io_, [self, reply = std::move(reply)]() mutable {
+      self->OnGranted(std::move(reply));
+    });
+  };
+  host_->workers().Post([self, line = std::move(line), complete = std::move(complete)]() mutable {
+    Outcome outcome = self->host_->dispatcher().Run(self->client_, line, std::move(complete));
+    asio::post(self->io_, [self, outcome = std::move(outcome)]() mutable {
+      self->OnOutcome(std::move(outcome));
+    });
+  });
+}
+
+void Session::OnOutcome(Outcome outcome) {
+  if (!outcome.queued) {
+    Finish(std::move(outcome.reply));
+    return;
+  }
+  if (stopped_) {
+    outcome.pool->CancelWaiter(outcome.mode, outcome.waiter, AcquireResult::kError);
+    return;
+  }
+  if (early_reply_) {
+    std::string reply = std::move(*early_reply_);
+    early_reply_.reset();
+    Finish(std::move(reply));
+    return;
+  }
+  waiting_ = Waiting{outcome.pool, outcome.mode, outcome.waiter, outcome.id_json};
+  wait_timer_.expires_after(outcome.wait);
+  wait_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    self->OnWaitExpired(ec);
+  });
+}
+
+void Session::OnGranted(std::string reply) {
+  if (stopped_) return;
+  if (!waiting_) {  // the grant was faster than the worker's report that it queued
+    early_reply_ = std::move(reply);
+    return;
+  }
+  waiting_.reset();
+  wait_timer_.cancel();
+  Finish(std::move(reply));
+}
+
+void Session::OnWaitExpired(const boost::system::error_code& ec) {
+  if (ec == asio::error::operation_aborted || !waiting_ || stopped_) return;
+  if (!waiting_->pool->CancelWaiter(waiting_->mode, waiting_->waiter, AcquireResult::kTimeout)) {
+    return;  // granted meanwhile: its reply is on the way
+  }
+  std::string id_json = std::move(waiting_->id_json);
+  waiting_.reset();
+  Finish(ErrorReply(id_json, Status(Code::kAcquireTimeout, "no handle became free in time")));
+}
+
+void Session::Finish(std::string reply) {
+  busy_ = false;
+  if (stopped_) return;
+  if (out_.empty()) {
+    out_ = std::move(reply);
+  } else {
+    out_ += reply;
+  }
+  Write();
+  ProcessNext();
+  Read();
+  MaybeCloseAfterEof();
+}
+
+void Session::Write() {
+  if (write_in_flight_ || out_.empty() || stopped_) return;
+  write_in_flight_ = true;
+  writing_.swap(out_);
+  out_.clear();
+  asio::async_write(socket_, asio::buffer(writing_),
+                    [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+                      self->write_in_flight_ = false;
+                      if (ec) {
+                        self->Stop();
+                        return;
+                      }
+                      self->writing_.clear();
+                      self->Write();
+                      self->ProcessNext();
+                      self->MaybeCloseAfterEof();
+                    });
+}
+
+void Session::MaybeCloseAfterEof() {
+  if (eof_ && !busy_ && lines_.empty() && !write_in_flight_ && out_.empty()) Stop();
+}
+
+void Session::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+  wait_timer_.cancel();
+  if (waiting_) {
+    waiting_->pool->CancelWaiter(waiting_->mode, waiting_->waiter, AcquireResult::kError);
+    waiting_.reset();
+  }
+  // Leases go back at once; their rollbacks run on a worker.
+  auto taken = std::make_shared<std::vector<TakenLease>>(host_->leases().RemoveClient(client_.id));
+  if (!taken->empty()) {
+    log::Debug("client_leases_released").Int("pid", client_.peer.pid).Int("count", taken->size());
+    host_->workers().Post([taken] {
+      for (TakenLease& lease : *taken) lease.pool->Return(std::move(lease.handle));
+    });
+  }
+  host_->SessionClosed(this);
+}
+
+}  // namespace litepool::server

@@ -1,0 +1,96 @@
+// One client connection: owns its socket, frames newline-delimited requests
+// (with the max_request_bytes cap), hands each to a worker in order and
+// writes the replies back in request order, batching them into one write.
+// Lives on the I/O thread; its pending handlers keep it alive.
+#pragma once
+
+#include <utility>  // before Asio: Boost 1.74 with GCC 12 needs it
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "server/dispatcher.h"
+
+namespace litepool::server {
+
+class Session;
+
+// What a session needs from the daemon around it.
+class SessionHost {
+ public:
+  virtual ~SessionHost() = default;
+  virtual Dispatcher& dispatcher() = 0;
+  virtual TaskRunner& workers() = 0;
+  virtual LeaseTable& leases() = 0;
+  virtual size_t max_request_bytes() const = 0;
+  virtual void SessionClosed(Session* session) = 0;  // on the I/O thread
+};
+
+// Touched only on the I/O thread, except for the closures it posts to
+// workers, which hold a shared_ptr and post their results back.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  using Socket = boost::asio::local::stream_protocol::socket;
+
+  Session(boost::asio::io_context& io, Socket socket, const ClientContext& client,
+          SessionHost* host);
+  ~Session();
+
+  void Start();
+  // Closes the connection and gives back its leases. Idempotent.
+  void Stop();
+  ClientId id() const { return client_.id; }
+
+ private:
+  struct Waiting {
+    std::shared_ptr<Pool> pool;
+    Mode mode;
+    uint64_t waiter;
+    std::string id_json;
+  };
+
+  void Read();
+  void OnRead(const boost::system::error_code& ec, size_t n);
+  void Frame(const char* data, size_t n);
+  void ProcessNext();
+  void OnOutcome(Outcome outcome);
+  void OnGranted(std::string reply);
+  void OnWaitExpired(const boost::system::error_code& ec);
+  void Finish(std::string reply);
+  void Write();
+  void MaybeCloseAfterEof();
+  bool ReadPaused() const;
+
+  boost::asio::io_context& io_;
+  Socket socket_;
+  const ClientContext client_;
+  SessionHost* const host_;
+  boost::asio::steady_timer wait_timer_;
+
+  char read_chunk_[16384];
+  std::string partial_;        // bytes of an unfinished line
+  bool skipping_ = false;      // discarding the rest of an oversized line
+  struct Line {
+    std::string text;
+    bool too_large = false;  // over max_request_bytes: answered, not parsed
+  };
+  std::deque<Line> lines_;  // framed requests not yet started
+  size_t lines_bytes_ = 0;
+
+  bool reading_ = false;
+  bool eof_ = false;
+  bool busy_ = false;          // a request is running
+  std::optional<Waiting> waiting_;
+  std::optional<std::string> early_reply_;  // a grant that beat its own Outcome
+  std::string out_;            // replies not yet written
+  std::string writing_;        // the write in flight
+  bool write_in_flight_ = false;
+  bool stopped_ = false;
+};
+
+}  // namespace litepool::server
