@@ -12,7 +12,7 @@ double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).coun
 }  // namespace
 
 Pool::Pool(const config::Database& db, const TimeSource* clock, PoolEvents* events)
-    : name_(db.name), read_only_(db.read_only), clock_(clock), events_(events), factory_(db, clock), limits_(db.limits) {
+    : name_(db.name), read_only_(db.read_only), clock_(clock), events_(events), factory_(db, clock), limits_(db.limits), allowed_uids_(db.allowed_uids) {
   sides_[0].mode = Mode::kWrite;
   sides_[0].max = db.read_only ? 0 : db.limits.max_writers;
   sides_[1].mode = Mode::kRead;
@@ -119,6 +119,7 @@ bool Pool::Return(std::unique_ptr<Handle> handle) {
   bool rolled_back = handle->Rollback();
   int64_t cache = handle->CacheBytes();
   bool shut_down;
+  bool over_max;
   CloseReason shutdown_reason;
   {
     std::lock_guard lock(mu_);
@@ -126,6 +127,7 @@ bool Pool::Return(std::unique_ptr<Handle> handle) {
     handle->set_recorded_cache_bytes(cache);
     shut_down = shut_down_;
     shutdown_reason = shutdown_reason_;
+    over_max = side(mode).total() > side(mode).max;
   }
   if (!handle->Clean()) {
     Close(std::move(handle), CloseReason::kReset);
@@ -133,6 +135,8 @@ bool Pool::Return(std::unique_ptr<Handle> handle) {
     Close(std::move(handle), CloseReason::kMaxLifetime);
   } else if (shut_down) {
     Close(std::move(handle), shutdown_reason);
+  } else if (over_max) {
+    Close(std::move(handle), CloseReason::kReload);  // the maximum was lowered
   } else {
     handle->set_last_used(now);
     Offer(std::move(handle));
@@ -282,11 +286,46 @@ config::PoolLimits Pool::limits() const {
   return limits_;
 }
 
-void Pool::UpdateLimits(const config::PoolLimits& limits) {
+std::vector<std::unique_ptr<Handle>> Pool::Reconfigure(const config::Database& db) {
+  std::vector<std::unique_ptr<Handle>> excess;
   std::lock_guard lock(mu_);
-  limits_ = limits;
-  sides_[0].max = read_only_ ? 0 : limits.max_writers;
-  sides_[1].max = limits.max_readers;
+  limits_ = db.limits;
+  allowed_uids_ = db.allowed_uids;
+  sides_[0].max = read_only_ ? 0 : db.limits.max_writers;
+  sides_[1].max = db.limits.max_readers;
+  for (Side& s : sides_) {
+    // Least recently used first: the front of the idle list.
+    while (!s.idle.empty() && s.total() > s.max) {
+      ++s.leased;  // counted as leased until CloseReaped() runs
+      excess.push_back(std::move(s.idle.front()));
+      s.idle.erase(s.idle.begin());
+    }
+  }
+  return excess;
+}
+
+void Pool::ServeWaiters() {
+  for (size_t m = 0; m < kModeCount; ++m) {
+    // One Refill serves one waiter; stop when it no longer opens anything.
+    for (;;) {
+      int before;
+      {
+        std::lock_guard lock(mu_);
+        const Side& s = sides_[m];
+        if (shut_down_ || s.waiters.empty() || s.total() >= s.max) break;
+        before = static_cast<int>(s.waiters.size());
+      }
+      Refill(static_cast<Mode>(m));
+      std::lock_guard lock(mu_);
+      if (static_cast<int>(sides_[m].waiters.size()) >= before) break;
+    }
+  }
+}
+
+bool Pool::AllowsUid(uint32_t uid) const {
+  std::lock_guard lock(mu_);
+  if (uid == 0 || !allowed_uids_) return true;
+  return std::find(allowed_uids_->begin(), allowed_uids_->end(), uid) != allowed_uids_->end();
 }
 
 }  // namespace litepool

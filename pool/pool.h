@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -91,7 +92,15 @@ class Pool {
 
   PoolSnapshot Snapshot() const;
   config::PoolLimits limits() const;
-  void UpdateLimits(const config::PoolLimits& limits);
+  // Applies a reloaded configuration of this database: sizes and time limits
+  // take effect at once. Returns idle handles above a lowered maximum, for
+  // the caller to close (reason reload) on a worker; leased ones above it
+  // are closed when they come back. Then call ServeWaiters (slow) so that a
+  // raised maximum serves the queue.
+  std::vector<std::unique_ptr<Handle>> Reconfigure(const config::Database& db);
+  void ServeWaiters();
+  // The database's own allowed_uids, when it has them; root always passes.
+  bool AllowsUid(uint32_t uid) const;
   const std::string& name() const { return name_; }
   PoolEvents* events() const { return events_; }
 
@@ -129,6 +138,7 @@ class Pool {
   mutable std::mutex mu_;
   Side sides_[kModeCount];                // guarded by mu_
   config::PoolLimits limits_;             // guarded by mu_
+  std::optional<std::vector<uint32_t>> allowed_uids_;  // guarded by mu_
   uint64_t next_waiter_ = 1;              // guarded by mu_
   bool shut_down_ = false;                // guarded by mu_
   CloseReason shutdown_reason_ = CloseReason::kShutdown;  // guarded by mu_

@@ -35,6 +35,7 @@ std::vector<uint32_t> ResolveAdmins(const std::vector<uint32_t>& configured) {
 Daemon::Daemon(config::Config config)
     : config_(std::move(config)),
       signals_(io_, SIGINT, SIGTERM),
+      hangups_(io_, SIGHUP),
       drain_timer_(io_),
       leases_(RealTime()),
       max_result_bytes_(config_.max_result_bytes),
@@ -50,12 +51,9 @@ Status Daemon::Start() {
     for (const auto& pool : pools_.All()) out.push_back(pool->Snapshot());
     return out;
   });
-  for (const auto& db : config_.databases) {
-    auto pool = std::make_shared<Pool>(db, RealTime(), metrics_->ForDatabase(db.name));
-    Status st = pool->Start();
-    if (!st.ok()) return Status(st.code(), "database " + db.name + ": " + st.message());
-    pools_.Add(std::move(pool));
-  }
+  std::vector<std::string> errors;
+  for (const auto& db : config_.databases) AddPool(db, &errors);
+  if (!errors.empty()) return Status(Code::kInternal, errors.front());
   workers_ = std::make_unique<TaskRunner>(WorkerCount(config_), "litepool-work");
   reaper_ = std::make_unique<Reaper>(&pools_, &leases_, workers_.get(), RealTime(),
                                      Millis(config_.reaper_interval_ms), metrics_->reaper());
@@ -111,6 +109,7 @@ int Daemon::Run() {
     return 1;
   }
   WaitForSignal();
+  WaitForHangup();
   io_.run();
 
   // The I/O loop has ended: every session is stopped and its leases queued
@@ -118,6 +117,7 @@ int Daemon::Run() {
   // let the workers finish.
   reaper_->Stop();
   for (const auto& pool : pools_.All()) pool->Shutdown(CloseReason::kShutdown);
+  for (const auto& pool : retired_pools_) pool->Shutdown(CloseReason::kReload);
   workers_->Stop();
   // Run what the workers posted back (each handler sees its session
   // stopped), so no session outlives the I/O context it was made on.
@@ -134,6 +134,89 @@ void Daemon::WaitForSignal() {
     if (!draining_) BeginDrain(signal);
     WaitForSignal();  // a second signal during the drain is ignored
   });
+}
+
+void Daemon::WaitForHangup() {
+  hangups_.async_wait([this](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    if (!draining_) Reload();
+    WaitForHangup();
+  });
+}
+
+// SIGHUP: re-read the file. Sizes and time limits apply to live pools, new
+// databases open, removed ones drain; an invalid file changes nothing. Runs
+// on the I/O thread; the slow parts (closing, opening) go to workers.
+void Daemon::Reload() {
+  if (config_.source.empty() || config_.source.front() == '<') {
+    log::Warn("config_reload_skipped").Str("reason", "running on the embedded default");
+    return;
+  }
+  std::string error;
+  auto next = config::LoadFile(config_.source, &error);
+  if (!next) {
+    metrics_->ConfigReloaded(false);
+    log::Error("config_reload_failed").Str("config", config_.source).Str("error", error);
+    return;
+  }
+  if (next->socket != config_.socket || next->metrics_listen != config_.metrics_listen ||
+      next->metrics_path != config_.metrics_path || next->admin_uids != config_.admin_uids) {
+    log::Warn("config_reload_partial")
+        .Str("reason", "socket, metrics and admin_uids apply only at start");
+  }
+  std::vector<std::string> errors;
+  for (const auto& db : next->databases) {
+    auto pool = pools_.Find(db.name);
+    const config::Database* old = nullptr;
+    for (const auto& o : config_.databases) {
+      if (o.name == db.name) old = &o;
+    }
+    if (pool && old && (old->path != db.path || old->read_only != db.read_only ||
+                        old->pragmas != db.pragmas)) {
+      // A different file or different handle settings: a new pool.
+      retired_pools_.push_back(pools_.Remove(db.name));
+      workers_->Post([p = retired_pools_.back()] { p->Shutdown(CloseReason::kReload); });
+      pool.reset();
+    }
+    if (!pool) {
+      AddPool(db, &errors);
+      continue;
+    }
+    auto excess = std::make_shared<std::vector<std::unique_ptr<Handle>>>(pool->Reconfigure(db));
+    workers_->Post([pool, excess] {
+      for (auto& h : *excess) pool->CloseReaped(std::move(h), CloseReason::kReload);
+      pool->ServeWaiters();
+    });
+  }
+  for (const auto& name : pools_.Names()) {
+    bool kept = std::any_of(next->databases.begin(), next->databases.end(),
+                            [&](const config::Database& d) { return d.name == name; });
+    if (kept) continue;
+    retired_pools_.push_back(pools_.Remove(name));
+    workers_->Post([p = retired_pools_.back()] { p->Shutdown(CloseReason::kReload); });
+  }
+  next->socket = config_.socket;
+  next->metrics_listen = config_.metrics_listen;
+  next->metrics_path = config_.metrics_path;
+  next->admin_uids = config_.admin_uids;
+  config_ = std::move(*next);
+  log::Configure(config_.log_level, config_.log_format);
+  max_result_bytes_ = config_.max_result_bytes;
+  reaper_->set_interval(Millis(config_.reaper_interval_ms));
+  metrics_->ConfigReloaded(errors.empty());
+  auto event = errors.empty() ? log::Info("config_reloaded") : log::Error("config_reload_failed");
+  event.Str("config", config_.source).Int("databases", static_cast<int64_t>(pools_.Names().size()));
+  for (const auto& e : errors) event.Str("error", e);
+}
+
+void Daemon::AddPool(const config::Database& db, std::vector<std::string>* errors) {
+  auto pool = std::make_shared<Pool>(db, RealTime(), metrics_->AddDatabase(db.name));
+  Status st = pool->Start();
+  if (!st.ok()) {
+    errors->push_back("database " + db.name + ": " + st.message());
+    return;
+  }
+  pools_.Add(std::move(pool));
 }
 
 void Daemon::BeginDrain(int signal) {
@@ -164,6 +247,7 @@ void Daemon::FinishDrain() {
   auto sessions = sessions_;  // Stop() removes from sessions_
   for (auto& [id, session] : sessions) session->Stop();
   signals_.cancel();
+  hangups_.cancel();
   io_.stop();
 }
 

@@ -44,6 +44,9 @@ class Daemon final : public SessionHost {
  private:
   Status Start();
   void WaitForSignal();
+  void WaitForHangup();
+  void Reload();
+  void AddPool(const config::Database& db, std::vector<std::string>* errors);
   void BeginDrain(int signal);
   void CheckDrain();
   void FinishDrain();
@@ -53,6 +56,7 @@ class Daemon final : public SessionHost {
   config::Config config_;
   boost::asio::io_context io_;
   boost::asio::signal_set signals_;
+  boost::asio::signal_set hangups_;
   boost::asio::steady_timer drain_timer_;
 
   PoolSet pools_;
@@ -63,6 +67,9 @@ class Daemon final : public SessionHost {
   Services services_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<Listener> listener_;
+  // Pools a reload removed: kept alive until exit, since their last leases
+  // may still be returning to them.
+  std::vector<std::shared_ptr<Pool>> retired_pools_;
 
   std::atomic<int64_t> max_result_bytes_;
   const size_t max_request_bytes_;

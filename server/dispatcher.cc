@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "litepool/version.h"
+#include "log/log.h"
 #include "server/reply.h"
 
 namespace litepool::server {
@@ -165,6 +166,11 @@ Outcome Dispatcher::Acquire(const ClientContext& client, Request& req, Completio
   }
   auto pool = services_->pools->Find(req.db);
   if (!pool) return Fail(req, Status(Code::kUnknownDatabase, "no database named " + req.db));
+  if (!pool->AllowsUid(client.peer.uid)) {
+    log::Warn("access_denied").Str("db", req.db).Int("pid", client.peer.pid).Int("uid", client.peer.uid);
+    return Fail(req, Status(Code::kForbidden, "uid " + std::to_string(client.peer.uid) +
+                                                  " may not use database " + req.db));
+  }
   config::PoolLimits limits = pool->limits();
   if (services_->leases->LeaseCount(client.id) >= limits.max_leases_per_client) {
     return Fail(req, Status(Code::kTooManyLeases,

@@ -1,6 +1,8 @@
 // Socket file handling and the accept loop.
 #include "server/listener.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -57,9 +59,22 @@ Listener::Listener(asio::io_context& io, ListenerOptions options, Admission admi
       acceptor_(io),
       pause_timer_(io) {}
 
-Listener::~Listener() { Close(); }
+Listener::~Listener() {
+  Close();
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
 
 Status Listener::Open() {
+  // The lock, not the socket file, decides who owns the path: two daemons
+  // started together would otherwise both find no live socket.
+  std::string lock_path = options_.path + ".lock";
+  lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd_ < 0) {
+    return Status(Code::kInternal, "cannot open " + lock_path + ": " + std::strerror(errno));
+  }
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    return Status(Code::kInternal, "another daemon holds " + lock_path);
+  }
   struct stat st {};
   if (::lstat(options_.path.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode)) {

@@ -52,6 +52,7 @@ class Listener {
   boost::asio::local::stream_protocol::acceptor acceptor_;
   boost::asio::steady_timer pause_timer_;
   bool open_ = false;
+  int lock_fd_ = -1;  // flock on "<socket>.lock", held while we run
 };
 
 // Reads SO_PEERCRED of a connected Unix socket.
