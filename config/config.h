@@ -27,16 +27,22 @@ struct PoolLimits {
   int64_t statement_timeout_ms = 0;  // 0: off
   int64_t busy_timeout_ms = 5000;
   // PRAGMA names a client may set through SQL (all others are refused).
+  // Lower-case, as are the names in Database::pragmas.
   std::vector<std::string> client_pragmas;
 };
 
 struct Database {
-  std::string name;
+  std::string name;  // [A-Za-z0-9_-]{1,64}
+  // As written; a relative path is relative to the daemon's working
+  // directory.
   std::string path;
   bool read_only = false;
   PoolLimits limits;
   // Applied in order on every handle that is opened (journal_mode only on
-  // the write side, since it is a property of the file).
+  // the write side, since it is a property of the file). Names are
+  // lower-case identifiers and values words of [A-Za-z0-9_.-] (booleans
+  // become "1"/"0"): checked at load, so they can be spliced into
+  // `PRAGMA name=value` without quoting.
   std::vector<std::pair<std::string, std::string>> pragmas;
   // Unset: the daemon-wide allowed_uids apply.
   std::optional<std::vector<uint32_t>> allowed_uids;

@@ -11,7 +11,7 @@ packages=(
   libboost-dev libsqlite3-dev prometheus-cpp-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # tests: promtool, a python client test, sanitizer runtimes via g++
-  prometheus python3 sqlite3 socat procps
+  prometheus python3 python3-yaml sqlite3 socat procps
 )
 if [[ "${LITEPOOL_WITH_CLANG:-0}" == 1 ]]; then
   packages+=(clang libclang-rt-14-dev)   # the fuzz target
