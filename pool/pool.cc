@@ -199,7 +199,9 @@ void Pool::Reap(TimePoint now, ReapedHandles* out) {
   if (shut_down_) return;
   int open = 0;
   for (const Side& s : sides_) open += s.total();
-  for (Side& s : sides_) {
+  // Readers first, so that min_idle keeps a writer (the default mode) open.
+  for (Side* side_ptr : {&sides_[1], &sides_[0]}) {
+    Side& s = *side_ptr;
     // Oldest-used first: the front of the idle list is least recently used.
     auto& idle = s.idle;
     for (auto it = idle.begin(); it != idle.end();) {
