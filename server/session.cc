@@ -17,11 +17,12 @@ namespace {
 // reading cannot grow the daemon's memory.
 constexpr size_t kMaxQueuedLines = 256;
 constexpr size_t kMaxQueuedReplyBytes = 4 << 20;
+constexpr auto kStallTimeout = std::chrono::seconds(30);
 }  // namespace
 
 Session::Session(asio::io_context& io, Socket socket, const ClientContext& client,
                  SessionHost* host)
-    : io_(io), socket_(std::move(socket)), client_(client), host_(host), wait_timer_(io) {}
+    : io_(io), socket_(std::move(socket)), client_(client), host_(host), wait_timer_(io), stall_timer_(io) {}
 
 Session::~Session() = default;
 
@@ -89,7 +90,11 @@ void Session::Frame(const char* data, size_t n) {
 }
 
 void Session::ProcessNext() {
-  if (busy_ || stopped_ || lines_.empty() || out_.size() > kMaxQueuedReplyBytes) return;
+  if (busy_ || stopped_ || lines_.empty()) return;
+  if (out_.size() > kMaxQueuedReplyBytes) {
+    ArmStallTimer();
+    return;
+  }
   Line next = std::move(lines_.front());
   lines_.pop_front();
   std::string line = std::move(next.text);
@@ -112,6 +117,22 @@ void Session::ProcessNext() {
     asio::post(self->io_, [self, outcome = std::move(outcome)]() mutable {
       self->OnOutcome(std::move(outcome));
     });
+  });
+}
+
+void Session::ArmStallTimer() {
+  if (stall_armed_) return;
+  stall_armed_ = true;
+  stall_timer_.expires_after(kStallTimeout);
+  stall_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (ec) return;  // cancelled: whoever cancelled cleared stall_armed_
+    self->stall_armed_ = false;
+    if (self->stopped_ || self->out_.size() <= kMaxQueuedReplyBytes) return;
+    log::Warn("client_stalled")
+        .Int("pid", self->client_.peer.pid)
+        .Int("uid", self->client_.peer.uid)
+        .Int("unread_bytes", static_cast<int64_t>(self->out_.size() + self->writing_.size()));
+    self->Stop();
   });
 }
 
@@ -185,6 +206,10 @@ void Session::Write() {
                         return;
                       }
                       self->writing_.clear();
+                      if (self->stall_armed_ && self->out_.size() <= kMaxQueuedReplyBytes) {
+                        self->stall_timer_.cancel();
+                        self->stall_armed_ = false;
+                      }
                       self->Write();
                       self->ProcessNext();
                       self->MaybeCloseAfterEof();
@@ -201,6 +226,7 @@ void Session::Stop() {
   boost::system::error_code ignored;
   socket_.close(ignored);
   wait_timer_.cancel();
+  stall_timer_.cancel();
   if (waiting_) {
     waiting_->pool->CancelWaiter(waiting_->mode, waiting_->waiter, AcquireResult::kError);
     waiting_.reset();

@@ -65,12 +65,17 @@ class Session : public std::enable_shared_from_this<Session> {
   void Write();
   void MaybeCloseAfterEof();
   bool ReadPaused() const;
+  void ArmStallTimer();
 
   boost::asio::io_context& io_;
   Socket socket_;
   const ClientContext client_;
   SessionHost* const host_;
   boost::asio::steady_timer wait_timer_;
+  // Armed while replies pile up unread; a client that stops reading for
+  // this long is disconnected and its leases released.
+  boost::asio::steady_timer stall_timer_;
+  bool stall_armed_ = false;
 
   char read_chunk_[16384];
   std::string partial_;        // bytes of an unfinished line
