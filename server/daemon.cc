@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstdlib>
 
 #include "log/log.h"
 
@@ -39,7 +40,9 @@ Daemon::Daemon(config::Config config)
       drain_timer_(io_),
       leases_(RealTime()),
       max_result_bytes_(config_.max_result_bytes),
-      max_request_bytes_(static_cast<size_t>(config_.max_request_bytes)) {}
+      max_request_bytes_(static_cast<size_t>(config_.max_request_bytes)),
+      inline_execution_(std::getenv("LITEPOOL_BENCH_INLINE") != nullptr &&
+                        std::string(std::getenv("LITEPOOL_BENCH_INLINE")) == "1") {}
 
 Daemon::~Daemon() = default;
 

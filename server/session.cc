@@ -112,6 +112,10 @@ void Session::ProcessNext() {
       self->OnGranted(std::move(reply));
     });
   };
+  if (host_->inline_execution()) {
+    OnOutcome(host_->dispatcher().Run(client_, line, std::move(complete)));
+    return;
+  }
   host_->workers().Post([self, line = std::move(line), complete = std::move(complete)]() mutable {
     Outcome outcome = self->host_->dispatcher().Run(self->client_, line, std::move(complete));
     asio::post(self->io_, [self, outcome = std::move(outcome)]() mutable {

@@ -28,6 +28,10 @@ class SessionHost {
   virtual TaskRunner& workers() = 0;
   virtual LeaseTable& leases() = 0;
   virtual size_t max_request_bytes() const = 0;
+  // Run requests on the I/O thread instead of the workers: only for the
+  // benchmark that compares the two models (LITEPOOL_BENCH_INLINE=1). A slow
+  // statement then stalls every client, which is why it is not the default.
+  virtual bool inline_execution() const { return false; }
   virtual void SessionClosed(Session* session) = 0;  // on the I/O thread
 };
 
