@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release \
   -DLITEPOOL_BUILD_TESTS=OFF -DLITEPOOL_BUILD_BENCH=OFF >/dev/null
 cmake --build build-release -j"$(nproc)"

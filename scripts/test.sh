@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 
 jobs=$(nproc)
+# ccache hits across checkouts in different folders (CI clones afresh).
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 build() {  # build DIR [cmake args...]
   local dir=$1; shift
   cmake -S . -B "$dir" "$@" >/dev/null
