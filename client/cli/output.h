@@ -1,0 +1,18 @@
+// How the `litepool` CLI prints query results: JSON lines or a table.
+#pragma once
+
+#include <ostream>
+
+#include "litepool/client.h"
+
+namespace litepool::cli {
+
+// The columns as one JSON array, then one JSON array per row, each on its
+// own line; values in their wire form (so a blob is {"$blob": base64}).
+void PrintJsonLines(const client::QueryResult& result, std::ostream& out);
+
+// An aligned table with a header, numbers right-aligned, NULL shown as NULL,
+// then a "(N rows)" line; for a statement without columns, "(N changes)".
+void PrintTable(const client::QueryResult& result, std::ostream& out);
+
+}  // namespace litepool::cli

@@ -1,0 +1,87 @@
+// Client: connecting, and the requests that are not made through a lease.
+#include "litepool/client.h"
+
+#include <cstdlib>
+#include <utility>
+
+#include "client/connection.h"
+#include "client/reply.h"
+#include "client/value_json.h"
+
+namespace litepool::client {
+
+using nlohmann::json;
+
+std::string DefaultSocketPath() {
+  const char* env = std::getenv("LITEPOOL_SOCKET");
+  return env != nullptr && *env != '\0' ? std::string(env) : std::string("./litepool.sock");
+}
+
+const char* ModeName(Mode mode) { return mode == Mode::kRead ? "read" : "write"; }
+
+Result<Client> Client::Connect(const std::string& socket_path) {
+  auto conn = internal::Connection::Open(socket_path);
+  if (!conn.ok()) return conn.error();
+  return Client(std::move(conn).value());
+}
+
+Client::Client(std::unique_ptr<internal::Connection> conn) : conn_(std::move(conn)) {}
+Client::Client(Client&&) noexcept = default;
+Client& Client::operator=(Client&&) noexcept = default;
+Client::~Client() = default;
+
+Result<HelloInfo> Client::Hello() {
+  Result<json> reply = conn_->Request({{"op", "hello"}});
+  if (!reply.ok()) return reply.error();
+  return internal::ParseHello(*reply);
+}
+
+Status Client::Ping() {
+  Result<json> reply = conn_->Request({{"op", "ping"}});
+  if (!reply.ok()) return reply.error();
+  return {};
+}
+
+Result<Lease> Client::Acquire(const std::string& db, const AcquireOptions& options) {
+  json request = {{"op", "acquire"}, {"db", db}, {"mode", ModeName(options.mode)}};
+  if (options.wait_ms) request["wait_ms"] = *options.wait_ms;
+  if (options.lease_ms) request["lease_ms"] = *options.lease_ms;
+  if (!options.tag.empty()) request["tag"] = options.tag;
+  Result<json> reply = conn_->Request(std::move(request));
+  if (!reply.ok()) return reply.error();
+  auto lease = reply->find("lease");
+  if (lease == reply->end() || !lease->is_string()) {
+    return Error{std::string(kIoError), "malformed reply: acquire without a \"lease\" string", 0};
+  }
+  auto lease_ms = reply->find("lease_ms");
+  return Lease(
+      conn_.get(), lease->get<std::string>(), db, options.mode,
+      lease_ms != reply->end() && lease_ms->is_number_integer() ? lease_ms->get<int64_t>() : 0);
+}
+
+Result<QueryResult> Client::Query(const std::string& db, const std::string& sql,
+                                  const Params& params, Mode mode) {
+  json request = {{"op", "query"}, {"db", db}, {"mode", ModeName(mode)}, {"sql", sql}};
+  if (!params.empty()) {
+    Result<json> encoded = internal::ParamsToJson(params);
+    if (!encoded.ok()) return encoded.error();
+    request["params"] = std::move(encoded).value();
+  }
+  Result<json> reply = conn_->Request(std::move(request));
+  if (!reply.ok()) return reply.error();
+  return internal::ParseQueryResult(*reply);
+}
+
+Result<int64_t> Client::Exec(const std::string& db, const std::string& sql) {
+  Result<json> reply = conn_->Request({{"op", "exec"}, {"db", db}, {"sql", sql}});
+  if (!reply.ok()) return reply.error();
+  return internal::ParseChanges(*reply);
+}
+
+Result<json> Client::Stats() { return conn_->Request({{"op", "stats"}}); }
+
+Result<json> Client::Leases() { return conn_->Request({{"op", "leases"}}); }
+
+Result<json> Client::Call(const json& request) { return conn_->RoundTrip(request); }
+
+}  // namespace litepool::client
