@@ -1,0 +1,557 @@
+// Tests of pool/pool: FIFO hand-off, limits, clean and unclean returns,
+// lifetime, shutdown and the read-only side.
+#include "pool/pool.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "tests/pool/pool_test_util.h"
+
+namespace litepool {
+namespace {
+
+using testing::CountingEvents;
+using testing::GrantLog;
+using testing::RunQuery;
+using testing::TempDir;
+
+class PoolTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Pool> MakePool(config::PoolLimits limits, bool read_only = false,
+                                 const std::string& name = "p") {
+    config::Database db = testing::MakeDatabase(dir_, name, std::move(limits));
+    db.read_only = read_only;
+    auto pool = std::make_unique<Pool>(db, &clock_, &events_);
+    Status st = pool->Start();
+    EXPECT_TRUE(st.ok()) << st.message();
+    return pool;
+  }
+
+  static std::unique_ptr<Handle> AcquireNow(Pool* pool, Mode mode) {
+    Pool::Acquired a = pool->Acquire(mode, [](std::unique_ptr<Handle> h) { return h; });
+    EXPECT_EQ(a.kind, Pool::Acquired::kGranted) << a.status.message();
+    return std::move(a.handle);
+  }
+
+  static SideSnapshot Side(const Pool& pool, Mode mode) {
+    PoolSnapshot snap = pool.Snapshot();
+    for (const SideSnapshot& s : snap.sides) EXPECT_EQ(s.open, s.idle + s.leased);
+    return snap.sides[static_cast<size_t>(mode)];
+  }
+
+  TempDir dir_;
+  ManualTimeSource clock_;
+  CountingEvents events_;
+};
+
+config::PoolLimits Writers(int max_writers) {
+  config::PoolLimits limits;
+  limits.max_writers = max_writers;
+  return limits;
+}
+
+TEST_F(PoolTest, WaitersAreServedInOrderAndNewcomersQueueBehindThem) {
+  auto pool = MakePool(Writers(1));
+  auto h = AcquireNow(pool.get(), Mode::kWrite);
+  ASSERT_TRUE(h);
+  const uint64_t id = h->id();
+
+  GrantLog log;
+  std::set<uint64_t> waiter_ids;
+  for (int w = 1; w <= 3; ++w) {
+    Pool::Acquired a = pool->Acquire(Mode::kWrite, log.For(w));
+    ASSERT_EQ(a.kind, Pool::Acquired::kQueued);
+    waiter_ids.insert(a.waiter);
+  }
+  EXPECT_EQ(waiter_ids.size(), 3u);
+  SideSnapshot s = Side(*pool, Mode::kWrite);
+  EXPECT_EQ(s.waiters, 3);
+  EXPECT_EQ(s.leased, 1);
+  EXPECT_EQ(s.idle, 0);
+
+  EXPECT_FALSE(pool->Return(std::move(h)));
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log.waiter(0), 1);
+  s = Side(*pool, Mode::kWrite);
+  EXPECT_EQ(s.waiters, 2);
+  EXPECT_EQ(s.leased, 1);
+  EXPECT_EQ(s.idle, 0) << "a handle freed while waiters queue must not go idle";
+
+  // No barging: a fresh acquire while others wait goes to the back.
+  Pool::Acquired fresh = pool->Acquire(Mode::kWrite, log.For(4));
+  EXPECT_EQ(fresh.kind, Pool::Acquired::kQueued);
+  EXPECT_EQ(fresh.handle, nullptr);
+
+  for (size_t i = 0; i < 3; ++i) {
+    auto held = log.Take(i);
+    ASSERT_TRUE(held);
+    EXPECT_EQ(held->id(), id) << "the same handle is handed along";
+    pool->Return(std::move(held));
+    ASSERT_EQ(log.size(), i + 2);
+    EXPECT_EQ(log.waiter(i + 1), static_cast<int>(i) + 2);
+  }
+  pool->Return(log.Take(3));
+  s = Side(*pool, Mode::kWrite);
+  EXPECT_EQ(s.waiters, 0);
+  EXPECT_EQ(s.idle, 1);
+  EXPECT_EQ(s.leased, 0);
+  EXPECT_EQ(events_.opened(Mode::kWrite), 1);
+  EXPECT_EQ(events_.acquired(Mode::kWrite, AcquireResult::kOk), 5);
+  EXPECT_EQ(events_.lease_ended(Mode::kWrite), 5);
+}
+
+TEST_F(PoolTest, WaiterThatRefusesIsSkipped) {
+  auto pool = MakePool(Writers(1));
+  auto h = AcquireNow(pool.get(), Mode::kWrite);
+  int refused = 0;
+  ASSERT_EQ(pool->Acquire(Mode::kWrite,
+                          [&refused](std::unique_ptr<Handle> handle) {
+                            ++refused;  // its client has gone
+                            return handle;
+                          })
+                .kind,
+            Pool::Acquired::kQueued);
+  GrantLog log;
+  ASSERT_EQ(pool->Acquire(Mode::kWrite, log.For(2)).kind, Pool::Acquired::kQueued);
+  pool->Return(std::move(h));
+  EXPECT_EQ(refused, 1);
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_TRUE(log.has_handle(0));
+  EXPECT_EQ(Side(*pool, Mode::kWrite).leased, 1);
+
+  // When every waiter refuses, the handle goes idle.
+  ASSERT_EQ(pool->Acquire(Mode::kWrite, [](std::unique_ptr<Handle> handle) { return handle; })
+                .kind,
+            Pool::Acquired::kQueued);
+  pool->Return(log.Take(0));
+  SideSnapshot s = Side(*pool, Mode::kWrite);
+  EXPECT_EQ(s.idle, 1);
+  EXPECT_EQ(s.leased, 0);
+  EXPECT_EQ(s.waiters, 0);
+}
+
+TEST_F(PoolTest, MaxWaitersGivesPoolExhausted) {
+  config::PoolLimits limits = Writers(1);
+  limits.max_waiters = 2;
+  auto pool = MakePool(limits);
+  auto h = AcquireNow(pool.get(), Mode::kWrite);
+  GrantLog log;
+  ASSERT_EQ(pool->Acquire(Mode::kWrite, log.For(1)).kind, Pool::Acquired::kQueued);
+  ASSERT_EQ(pool->Acquire(Mode::kWrite, log.For(2)).kind, Pool::Acquired::kQueued);
+  Pool::Acquired third = pool->Acquire(Mode::kWrite, log.For(3));
+  EXPECT_EQ(third.kind, Pool::Acquired::kFailed);
+  EXPECT_EQ(third.status.code(), Code::kPoolExhausted);
+  EXPECT_EQ(events_.acquired(Mode::kWrite, AcquireResult::kExhausted), 1);
+  EXPECT_EQ(Side(*pool, Mode::kWrite).waiters, 2);
+  // The read side has its own queue and room.
+  auto r = AcquireNow(pool.get(), Mode::kRead);
+  EXPECT_TRUE(r);
+  // Once a waiter is served there is room in the queue again.
+  pool->Return(std::move(h));
+  EXPECT_EQ(pool->Acquire(Mode::kWrite, log.For(4)).kind, Pool::Acquired::kQueued);
+  EXPECT_EQ(pool->Acquire(Mode::kWrite, log.For(5)).kind, Pool::Acquired::kFailed);
+}
+
+TEST_F(PoolTest, CancelWaiter) {
+  auto pool = MakePool(Writers(1));
+  auto h = AcquireNow(pool.get(), Mode::kWrite);
+  GrantLog log;
+  Pool::Acquired a = pool->Acquire(Mode::kWrite, log.For(1));
+  ASSERT_EQ(a.kind, Pool::Acquired::kQueued);
+  EXPECT_TRUE(pool->CancelWaiter(Mode::kWrite, a.waiter, AcquireResult::kTimeout));
+  EXPECT_FALSE(pool->CancelWaiter(Mode::kWrite, a.waiter, AcquireResult::kTimeout));
+  EXPECT_EQ(events_.acquired(Mode::kWrite, AcquireResult::kTimeout), 1);
+  EXPECT_EQ(Side(*pool, Mode::kWrite).waiters, 0);
+  pool->Return(std::move(h));
+  EXPECT_EQ(log.size(), 0u) << "a cancelled waiter is never granted";
+  EXPECT_EQ(Side(*pool, Mode::kWrite).idle, 1);
+
+  h = AcquireNow(pool.get(), Mode::kWrite);
+  Pool::Acquired b = pool->Acquire(Mode::kWrite, log.For(2));
+  ASSERT_EQ(b.kind, Pool::Acquired::kQueued);
+  pool->Return(std::move(h));
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_FALSE(pool->CancelWaiter(Mode::kWrite, b.waiter, AcquireResult::kTimeout))
+      << "a granted waiter cannot be cancelled";
+  EXPECT_FALSE(pool->CancelWaiter(Mode::kRead, b.waiter, AcquireResult::kTimeout));
+  EXPECT_EQ(events_.acquired(Mode::kWrite, AcquireResult::kTimeout), 1);
+  pool->Return(log.Take(0));
+}
+
+TEST_F(PoolTest, ReadSideQueuesAtMaxReaders) {
+  config::PoolLimits limits;
+  limits.max_readers = 2;
+  auto pool = MakePool(limits);
+  auto r1 = AcquireNow(pool.get(), Mode::kRead);
+  auto r2 = AcquireNow(pool.get(), Mode::kRead);
+  GrantLog log;
+  EXPECT_EQ(pool->Acquire(Mode::kRead, log.For(1)).kind, Pool::Acquired::kQueued);
+  SideSnapshot s = Side(*pool, Mode::kRead);
+  EXPECT_EQ(s.open, 2);
+  EXPECT_EQ(s.max, 2);
+  EXPECT_EQ(s.waiters, 1);
+  // The write side is untouched by the read side's queue.
+  auto w = AcquireNow(pool.get(), Mode::kWrite);
+  EXPECT_EQ(w->mode(), Mode::kWrite);
+  EXPECT_EQ(r1->mode(), Mode::kRead);
+  pool->Return(std::move(r1));
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(events_.opened(Mode::kRead), 2);
+}
+
+// Many threads acquiring and returning: neither side ever has more handles
+// out or open than its maximum, and the snapshot always adds up.
+TEST_F(PoolTest, SidesNeverExceedTheirMaximum) {
+  config::PoolLimits limits;
+  limits.max_writers = 2;
+  limits.max_readers = 3;
+  auto pool = MakePool(limits);
+  const int kMax[kModeCount] = {2, 3};
+  std::atomic<int> out[kModeCount] = {0, 0};
+  std::atomic<int> peak[kModeCount] = {0, 0};
+  std::atomic<bool> stop{false};
+  std::atomic<int> bad_snapshots{0};
+
+  std::thread monitor([&] {
+    while (!stop) {
+      PoolSnapshot snap = pool->Snapshot();
+      for (size_t m = 0; m < kModeCount; ++m) {
+        const SideSnapshot& s = snap.sides[m];
+        if (s.open != s.idle + s.leased || s.open > kMax[m] || s.leased > kMax[m]) ++bad_snapshots;
+      }
+      std::this_thread::yield();
+    }
+  });
+  auto worker = [&](int seed) {
+    for (int i = 0; i < 300; ++i) {
+      Mode mode = (i + seed) % 3 == 0 ? Mode::kWrite : Mode::kRead;
+      size_t m = static_cast<size_t>(mode);
+      auto got = std::make_shared<std::promise<std::unique_ptr<Handle>>>();
+      auto future = got->get_future();
+      Pool::Acquired a = pool->Acquire(mode, [got](std::unique_ptr<Handle> h) {
+        got->set_value(std::move(h));
+        return std::unique_ptr<Handle>();
+      });
+      std::unique_ptr<Handle> h;
+      if (a.kind == Pool::Acquired::kGranted) {
+        h = std::move(a.handle);
+      } else {
+        ASSERT_EQ(a.kind, Pool::Acquired::kQueued) << a.status.message();
+        ASSERT_EQ(future.wait_for(std::chrono::seconds(60)), std::future_status::ready);
+        h = future.get();
+      }
+      ASSERT_TRUE(h);
+      ASSERT_EQ(h->mode(), mode);
+      int now_out = ++out[m];
+      int prev = peak[m].load();
+      while (now_out > prev && !peak[m].compare_exchange_weak(prev, now_out)) {
+      }
+      if (i % 7 == 0) {
+        EXPECT_TRUE(RunQuery(h.get(), "SELECT 1").ok());
+      }
+      --out[m];
+      pool->Return(std::move(h));
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) threads.emplace_back(worker, t);
+  for (auto& t : threads) t.join();
+  stop = true;
+  monitor.join();
+
+  EXPECT_EQ(bad_snapshots, 0);
+  EXPECT_LE(peak[0], 2);
+  EXPECT_LE(peak[1], 3);
+  EXPECT_LE(events_.opened(Mode::kWrite), 2);
+  EXPECT_LE(events_.opened(Mode::kRead), 3);
+  for (Mode mode : {Mode::kWrite, Mode::kRead}) {
+    SideSnapshot s = Side(*pool, mode);
+    EXPECT_EQ(s.leased, 0);
+    EXPECT_EQ(s.waiters, 0);
+    EXPECT_LE(s.open, kMax[static_cast<size_t>(mode)]);
+  }
+}
+
+TEST_F(PoolTest, CleanReturnKeepsTheHandleAndReusesItLifo) {
+  config::PoolLimits limits;
+  limits.max_readers = 3;
+  auto pool = MakePool(limits);
+  auto w = AcquireNow(pool.get(), Mode::kWrite);
+  const uint64_t id = w->id();
+  EXPECT_FALSE(pool->Return(std::move(w)));
+  EXPECT_EQ(Side(*pool, Mode::kWrite).idle, 1);
+  w = AcquireNow(pool.get(), Mode::kWrite);
+  EXPECT_EQ(w->id(), id);
+
+  // A transaction left open is rolled back; the handle is then clean and kept.
+  ASSERT_TRUE(RunQuery(w.get(), "CREATE TABLE t(v)").ok());
+  ASSERT_TRUE(RunQuery(w.get(), "BEGIN").ok());
+  ASSERT_TRUE(RunQuery(w.get(), "INSERT INTO t VALUES (1)").ok());
+  EXPECT_TRUE(pool->Return(std::move(w)));
+  w = AcquireNow(pool.get(), Mode::kWrite);
+  EXPECT_EQ(w->id(), id);
+  EXPECT_FALSE(w->InTransaction());
+  EXPECT_EQ(events_.opened(Mode::kWrite), 1);
+  EXPECT_EQ(events_.closed_total(), 0);
+  pool->Return(std::move(w));
+
+  // Idle reuse is LIFO: the most recently returned handle goes out first.
+  auto a = AcquireNow(pool.get(), Mode::kRead);
+  auto b = AcquireNow(pool.get(), Mode::kRead);
+  auto c = AcquireNow(pool.get(), Mode::kRead);
+  uint64_t last = b->id();
+  pool->Return(std::move(a));
+  pool->Return(std::move(c));
+  pool->Return(std::move(b));
+  EXPECT_EQ(AcquireNow(pool.get(), Mode::kRead)->id(), last);
+}
+
+TEST_F(PoolTest, UncleanReturnClosesWithResetAndWaiterGetsAFreshHandle) {
+  auto pool = MakePool(Writers(1));
+  auto h = AcquireNow(pool.get(), Mode::kWrite);
+  const uint64_t id = h->id();
+  GrantLog log;
+  ASSERT_EQ(pool->Acquire(Mode::kWrite, log.For(1)).kind, Pool::Acquired::kQueued);
+  ASSERT_TRUE(RunQuery(h.get(), "CREATE TEMP TABLE scratch(a)").ok());
+  ASSERT_FALSE(h->Clean());
+  pool->Return(std::move(h));
+  EXPECT_EQ(events_.closed(Mode::kWrite, CloseReason::kReset), 1);
+  EXPECT_EQ(events_.closed_total(), 1);
+  ASSERT_EQ(log.size(), 1u);
+  auto fresh = log.Take(0);
+  ASSERT_TRUE(fresh);
+  EXPECT_NE(fresh->id(), id);
+  EXPECT_TRUE(fresh->Clean());
+  EXPECT_FALSE(RunQuery(fresh.get(), "SELECT * FROM scratch").ok())
+      << "the temp table died with the old handle";
+  EXPECT_EQ(events_.opened(Mode::kWrite), 2);
+  SideSnapshot s = Side(*pool, Mode::kWrite);
+  EXPECT_EQ(s.open, 1);
+  EXPECT_EQ(s.leased, 1);
+  EXPECT_EQ(s.waiters, 0);
+  pool->Return(std::move(fresh));
+  EXPECT_EQ(Side(*pool, Mode::kWrite).idle, 1);
+
+  // Without a waiter the unclean handle is simply closed.
+  h = AcquireNow(pool.get(), Mode::kWrite);
+  ASSERT_TRUE(RunQuery(h.get(), "CREATE TEMP TABLE scratch(a)").ok());
+  pool->Return(std::move(h));
+  EXPECT_EQ(events_.closed(Mode::kWrite, CloseReason::kReset), 2);
+  s = Side(*pool, Mode::kWrite);
+  EXPECT_EQ(s.open, 0);
+  EXPECT_EQ(s.idle, 0);
+}
+
+// The consequence of a temp table the clean check misses: the next lease,
+// perhaps another client's, sees the last one's session state.
+TEST_F(PoolTest, NoTempTableSurvivesIntoTheNextLease) {
+  auto pool = MakePool(Writers(1));
+  for (const char* sql : {"CREATE TEMP TABLE scratch(secret)", "CREATE TABLE temp.scratch(secret)"}) {
+    auto h = AcquireNow(pool.get(), Mode::kWrite);
+    ASSERT_TRUE(RunQuery(h.get(), sql).ok()) << sql;
+    ASSERT_TRUE(RunQuery(h.get(), "INSERT INTO scratch VALUES ('from the last lease')").ok());
+    pool->Return(std::move(h));
+    auto next = AcquireNow(pool.get(), Mode::kWrite);
+    EXPECT_FALSE(RunQuery(next.get(), "SELECT * FROM scratch").ok())
+        << "after " << sql << ", the next lease reads the last lease's temp table";
+    pool->Return(std::move(next));
+  }
+}
+
+TEST_F(PoolTest, ExpiredHandleIsClosedOnReturn) {
+  config::PoolLimits limits = Writers(1);
+  limits.max_lifetime_ms = 1000;
+  auto pool = MakePool(limits);
+  auto h = AcquireNow(pool.get(), Mode::kWrite);
+  const uint64_t id = h->id();
+  EXPECT_GE(h->expires_at() - h->opened_at(), Millis(975));
+  EXPECT_LE(h->expires_at() - h->opened_at(), Millis(1000));
+  clock_.Advance(Millis(974));  // before the shortest jittered lifetime
+  pool->Return(std::move(h));
+  EXPECT_EQ(events_.closed_total(), 0);
+  h = AcquireNow(pool.get(), Mode::kWrite);
+  EXPECT_EQ(h->id(), id);
+  clock_.Advance(Millis(26));  // 1000 ms: past any jittered lifetime
+  pool->Return(std::move(h));
+  EXPECT_EQ(events_.closed(Mode::kWrite, CloseReason::kMaxLifetime), 1);
+  EXPECT_EQ(events_.closed_total(), 1);
+  SideSnapshot s = Side(*pool, Mode::kWrite);
+  EXPECT_EQ(s.open, 0);
+  h = AcquireNow(pool.get(), Mode::kWrite);
+  EXPECT_NE(h->id(), id);
+  EXPECT_EQ(events_.opened(Mode::kWrite), 2);
+}
+
+TEST_F(PoolTest, ExpiredHandleReturnedWhileWaiterQueuesGoesFreshToTheWaiter) {
+  config::PoolLimits limits = Writers(1);
+  limits.max_lifetime_ms = 1000;
+  auto pool = MakePool(limits);
+  auto h = AcquireNow(pool.get(), Mode::kWrite);
+  const uint64_t id = h->id();
+  GrantLog log;
+  ASSERT_EQ(pool->Acquire(Mode::kWrite, log.For(1)).kind, Pool::Acquired::kQueued);
+  clock_.Advance(Millis(1000));
+  pool->Return(std::move(h));
+  EXPECT_EQ(events_.closed(Mode::kWrite, CloseReason::kMaxLifetime), 1);
+  ASSERT_EQ(log.size(), 1u);
+  ASSERT_TRUE(log.has_handle(0));
+  auto fresh = log.Take(0);
+  EXPECT_NE(fresh->id(), id);
+  EXPECT_GT(fresh->expires_at(), clock_.Now());
+  pool->Return(std::move(fresh));
+}
+
+TEST_F(PoolTest, ShutdownGrantsQueuedWaitersANullHandle) {
+  auto pool = MakePool(Writers(1));
+  auto h = AcquireNow(pool.get(), Mode::kWrite);
+  auto r = AcquireNow(pool.get(), Mode::kRead);
+  pool->Return(std::move(r));  // idle at shutdown
+  GrantLog log;
+  ASSERT_EQ(pool->Acquire(Mode::kWrite, log.For(1)).kind, Pool::Acquired::kQueued);
+  ASSERT_EQ(pool->Acquire(Mode::kWrite, log.For(2)).kind, Pool::Acquired::kQueued);
+  pool->Shutdown(CloseReason::kShutdown);
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_FALSE(log.has_handle(0));
+  EXPECT_FALSE(log.has_handle(1));
+  EXPECT_EQ(events_.closed(Mode::kRead, CloseReason::kShutdown), 1);
+  EXPECT_EQ(Side(*pool, Mode::kWrite).waiters, 0);
+
+  Pool::Acquired late = pool->Acquire(Mode::kWrite, log.For(3));
+  EXPECT_EQ(late.kind, Pool::Acquired::kFailed);
+  EXPECT_EQ(late.status.code(), Code::kShuttingDown);
+  // A handle leased across the shutdown is closed when it comes back.
+  pool->Return(std::move(h));
+  EXPECT_EQ(events_.closed(Mode::kWrite, CloseReason::kShutdown), 1);
+  EXPECT_EQ(log.size(), 2u);
+  for (Mode mode : {Mode::kWrite, Mode::kRead}) {
+    SideSnapshot s = Side(*pool, mode);
+    EXPECT_EQ(s.open, 0);
+    EXPECT_EQ(s.idle, 0);
+  }
+}
+
+TEST_F(PoolTest, ReadOnlyDatabaseHasNoWriteSide) {
+  {
+    auto writable = MakePool(Writers(1), false, "ro");
+    auto h = AcquireNow(writable.get(), Mode::kWrite);
+    ASSERT_TRUE(RunQuery(h.get(), "CREATE TABLE t(v)").ok());
+    ASSERT_TRUE(RunQuery(h.get(), "INSERT INTO t VALUES (1)").ok());
+    writable->Return(std::move(h));
+    writable->Shutdown(CloseReason::kShutdown);
+  }
+  config::PoolLimits limits;
+  limits.max_writers = 1;
+  auto pool = MakePool(limits, /*read_only=*/true, "ro");
+  EXPECT_EQ(Side(*pool, Mode::kWrite).max, 0);
+  EXPECT_EQ(Side(*pool, Mode::kRead).max, limits.max_readers);
+  Pool::Acquired w = pool->Acquire(Mode::kWrite, [](std::unique_ptr<Handle> h) { return h; });
+  EXPECT_EQ(w.kind, Pool::Acquired::kFailed);
+  EXPECT_EQ(w.status.code(), Code::kPoolExhausted);
+  auto r = AcquireNow(pool.get(), Mode::kRead);
+  testing::CopySink sink;
+  ASSERT_TRUE(RunQuery(r.get(), "SELECT count(*) FROM t", {}, &sink).ok());
+  EXPECT_EQ(sink.rows.at(0).at(0), Value(int64_t{1}));
+  EXPECT_EQ(RunQuery(r.get(), "INSERT INTO t VALUES (2)").code(), Code::kReadOnly);
+  pool->Return(std::move(r));
+  // A reload cannot give a read-only database writers.
+  config::Database reloaded = testing::MakeDatabase(dir_, "ro", limits);
+  reloaded.read_only = true;
+  reloaded.limits.max_writers = 3;
+  EXPECT_TRUE(pool->Reconfigure(reloaded).empty());
+  pool->ServeWaiters();
+  EXPECT_EQ(Side(*pool, Mode::kWrite).max, 0);
+  EXPECT_EQ(pool->Acquire(Mode::kWrite, [](std::unique_ptr<Handle> h) { return h; }).kind,
+            Pool::Acquired::kFailed);
+}
+
+TEST_F(PoolTest, StartOpensMinIdleWriteSideFirst) {
+  config::PoolLimits limits;
+  limits.max_writers = 1;
+  limits.max_readers = 4;
+  limits.min_idle = 3;
+  auto pool = MakePool(limits);
+  EXPECT_EQ(Side(*pool, Mode::kWrite).idle, 1);
+  EXPECT_EQ(Side(*pool, Mode::kRead).idle, 2);
+  EXPECT_EQ(events_.opened(Mode::kWrite) + events_.opened(Mode::kRead), 3);
+}
+
+TEST_F(PoolTest, ReconfigureRaisesMaximum) {
+  config::PoolLimits limits;
+  limits.max_readers = 1;
+  auto pool = MakePool(limits);
+  auto r1 = AcquireNow(pool.get(), Mode::kRead);
+  limits.max_readers = 2;
+  EXPECT_TRUE(pool->Reconfigure(testing::MakeDatabase(dir_, "p", limits)).empty());
+  EXPECT_EQ(Side(*pool, Mode::kRead).max, 2);
+  auto r2 = AcquireNow(pool.get(), Mode::kRead);
+  EXPECT_TRUE(r2);
+  EXPECT_EQ(pool->limits().max_readers, 2);
+  pool->Return(std::move(r1));
+  pool->Return(std::move(r2));
+}
+
+// A raised maximum on reload (SPEC §3: pool sizes apply to live pools) serves
+// the waiters already queued, in order, before any newcomer.
+TEST_F(PoolTest, RaisedMaximumServesQueuedWaitersFirst) {
+  config::PoolLimits limits = Writers(1);
+  auto pool = MakePool(limits);
+  auto h = AcquireNow(pool.get(), Mode::kWrite);
+  GrantLog log;
+  for (int w = 1; w <= 4; ++w) {
+    ASSERT_EQ(pool->Acquire(Mode::kWrite, log.For(w)).kind, Pool::Acquired::kQueued);
+  }
+  limits.max_writers = 3;
+  EXPECT_TRUE(pool->Reconfigure(testing::MakeDatabase(dir_, "p", limits)).empty());
+  pool->ServeWaiters();
+  ASSERT_EQ(log.size(), 2u) << "two new slots, two waiters served";
+  EXPECT_EQ(log.waiter(0), 1);
+  EXPECT_EQ(log.waiter(1), 2);
+  EXPECT_TRUE(log.has_handle(0));
+  EXPECT_TRUE(log.has_handle(1));
+  SideSnapshot s = Side(*pool, Mode::kWrite);
+  EXPECT_EQ(s.open, 3);
+  EXPECT_EQ(s.waiters, 2);
+  Pool::Acquired newcomer = pool->Acquire(Mode::kWrite, log.For(5));
+  EXPECT_EQ(newcomer.kind, Pool::Acquired::kQueued);
+  pool->Return(std::move(h));
+  ASSERT_EQ(log.size(), 3u);
+  EXPECT_EQ(log.waiter(2), 3);
+}
+
+// A lowered maximum closes idle handles above it at once (handed to the
+// caller) and leased ones when they come back, with reason reload.
+TEST_F(PoolTest, LoweredMaximumClosesExcessHandles) {
+  config::PoolLimits limits;
+  limits.max_readers = 4;
+  auto pool = MakePool(limits);
+  std::vector<std::unique_ptr<Handle>> out;
+  for (int i = 0; i < 4; ++i) out.push_back(AcquireNow(pool.get(), Mode::kRead));
+  pool->Return(std::move(out[3]));
+  pool->Return(std::move(out[2]));
+  out.resize(2);
+  ASSERT_EQ(Side(*pool, Mode::kRead).idle, 2);
+  limits.max_readers = 1;
+  auto excess = pool->Reconfigure(testing::MakeDatabase(dir_, "p", limits));
+  EXPECT_EQ(excess.size(), 2u);
+  for (auto& h : excess) pool->CloseReaped(std::move(h), CloseReason::kReload);
+  EXPECT_EQ(events_.closed(Mode::kRead, CloseReason::kReload), 2);
+  SideSnapshot s = Side(*pool, Mode::kRead);
+  EXPECT_EQ(s.open, 2);
+  EXPECT_EQ(s.max, 1);
+  pool->Return(std::move(out[0]));  // 2 open > max 1: closed
+  EXPECT_EQ(events_.closed(Mode::kRead, CloseReason::kReload), 3);
+  pool->Return(std::move(out[1]));  // 1 open = max: kept
+  EXPECT_EQ(events_.closed(Mode::kRead, CloseReason::kReload), 3);
+  s = Side(*pool, Mode::kRead);
+  EXPECT_EQ(s.open, 1);
+  EXPECT_EQ(s.idle, 1);
+}
+
+}  // namespace
+}  // namespace litepool
