@@ -110,10 +110,18 @@ Handle::~Handle() {
   sqlite3_close_v2(db_);
 }
 
-int Handle::Authorize(void* self, int action, const char* a, const char* b, const char*,
+int Handle::Authorize(void* self, int action, const char* a, const char* b, const char* db,
                       const char*) {
   auto* h = static_cast<Handle*>(self);
   switch (action) {
+    case SQLITE_CREATE_TABLE:
+    case SQLITE_CREATE_VIEW:
+    case SQLITE_CREATE_INDEX:
+    case SQLITE_CREATE_TRIGGER:
+    case SQLITE_CREATE_VTABLE:
+      // `CREATE TABLE temp.x` is reported as a plain create in schema "temp".
+      if (db != nullptr && sqlite3_stricmp(db, "temp") == 0) h->preparing_dirty_ = true;
+      return SQLITE_OK;
     case SQLITE_ATTACH:
     case SQLITE_DETACH:
       return SQLITE_DENY;
@@ -230,7 +238,9 @@ Status Handle::Bind(sqlite3_stmt* stmt, const Params& params) {
     }
     return Status();
   }
-  size_t used = 0;
+  // One name may stand for several parameters (":a, @a, $a" are three to
+  // SQLite); every given name must be used at least once.
+  std::vector<bool> used(params.by_name.size(), false);
   for (int i = 1; i <= count; ++i) {
     const char* name = sqlite3_bind_parameter_name(stmt, i);
     if (name == nullptr) return Status(Code::kBadRequest, "statement has positional parameters");
@@ -242,9 +252,9 @@ Status Handle::Bind(sqlite3_stmt* stmt, const Params& params) {
     }
     Status st = BindValue(stmt, i, it->second);
     if (!st.ok()) return st;
-    ++used;
+    used[it - params.by_name.begin()] = true;
   }
-  if (used != params.by_name.size()) {
+  if (std::find(used.begin(), used.end(), false) != used.end()) {
     return Status(Code::kBadRequest, "params name a parameter the statement does not have");
   }
   return Status();

@@ -37,12 +37,20 @@ TEST_F(LongDrainTest, SigtermWaitsForLeasesThenExitsCleanly) {
   std::string lease = Acquire(holder);
   ASSERT_EQ(holder.Call({{"op", "exec"}, {"lease", lease}, {"sql", "INSERT INTO t VALUES (1)"}}).value("ok", false),
             true);
+  LineClient other = Connect();
+  ASSERT_EQ(other.Call({{"op", "ping"}}).value("ok", false), true);
   daemon_.Signal(SIGTERM);
   ASSERT_TRUE(daemon_.WaitForLog("\"event\":\"draining\""));
-  // New acquires are refused while draining; the held lease still works.
+  // New connections are refused while draining (one shutting_down line,
+  // then closed); the held lease still works.
   LineClient late = Connect();
-  json refused = late.Call({{"op", "acquire"}, {"db", "main"}});
-  EXPECT_TRUE(IsError(refused, "shutting_down")) << refused.dump();
+  std::optional<std::string> refused = late.ReadLine();
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_TRUE(IsError(json::parse(*refused), "shutting_down")) << *refused;
+  EXPECT_TRUE(late.Closed());
+  // An acquire on a connection opened before the drain is refused too.
+  json refused_acquire = other.Call({{"op", "acquire"}, {"db", "main"}, {"mode", "read"}});
+  EXPECT_TRUE(IsError(refused_acquire, "shutting_down")) << refused_acquire.dump();
   EXPECT_EQ(holder.Call({{"op", "query"}, {"lease", lease}, {"sql", "SELECT count(*) FROM t"}})["rows"][0][0], 1);
   auto start = steady_clock::now();
   EXPECT_EQ(holder.Call({{"op", "release"}, {"lease", lease}}).value("ok", false), true);
