@@ -47,6 +47,8 @@ inline Event Warn(std::string_view event) { return Event(Level::kWarn, event); }
 inline Event Error(std::string_view event) { return Event(Level::kError, event); }
 
 // Appends `s` to `out` as the inside of a JSON string (quotes not added).
+// Bytes that are not valid UTF-8 become U+FFFD, so the output is always
+// valid JSON; the reply writer uses it too.
 void AppendJsonEscaped(std::string* out, std::string_view s);
 
 }  // namespace litepool::log

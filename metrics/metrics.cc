@@ -190,9 +190,9 @@ class DatabaseMetrics final : public PoolEvents {
   void LeaseTimedOut() override { lease_timeouts_.Increment(); }
   void LeakWarned() override { leak_warnings_.Increment(); }
 
-  DatabaseCounters Counters(Mode mode) const {
+  PoolCounters Counters(Mode mode) const {
     const Side& s = sides_[static_cast<size_t>(mode)];
-    DatabaseCounters c;
+    PoolCounters c;
     for (size_t r = 0; r < kAcquireResultCount; ++r) c.acquires[r] = s.acquires[r]->Value();
     c.opened = s.opened->Value();
     for (auto* closed : s.closed) c.closed += closed->Value();
@@ -328,10 +328,10 @@ PoolEvents* Metrics::ForDatabase(const std::string& db) { return AddDatabase(db)
 
 ReaperEvents* Metrics::reaper() { return reaper_.get(); }
 
-DatabaseCounters Metrics::Counters(const std::string& db, Mode mode) const {
+PoolCounters Metrics::Counters(const std::string& db, Mode mode) const {
   std::lock_guard lock(mu_);
   auto it = databases_.find(db);
-  return it == databases_.end() ? DatabaseCounters{} : it->second->Counters(mode);
+  return it == databases_.end() ? PoolCounters{} : it->second->Counters(mode);
 }
 
 void Metrics::ClientConnected() { families_->clients.Increment(); }

@@ -25,15 +25,6 @@ class Counter;
 
 namespace litepool::metrics {
 
-// Counters of one database and mode, for `stats`.
-struct DatabaseCounters {
-  double acquires[kAcquireResultCount] = {};
-  double opened = 0;
-  double closed = 0;
-  double lease_timeouts = 0;
-  double leak_warnings = 0;
-};
-
 class Families;
 class DatabaseMetrics;
 class ReaperMetrics;
@@ -52,7 +43,7 @@ class Metrics {
   PoolEvents* ForDatabase(const std::string& db);
   PoolEvents* AddDatabase(const std::string& db);
   ReaperEvents* reaper();
-  DatabaseCounters Counters(const std::string& db, Mode mode) const;
+  PoolCounters Counters(const std::string& db, Mode mode) const;
 
   void ClientConnected();
   void ClientDisconnected();

@@ -129,15 +129,7 @@ bool LeaseTable::Insert(ClientId client, std::unique_ptr<Handle>* handle, LeaseT
 Status LeaseTable::Begin(ClientId client, LeaseId id, std::string_view sql, LeaseUse* use) {
   std::lock_guard lock(mu_);
   auto it = leases_.find(id);
-  if (it == leases_.end() || it->second.owner != client) {
-    auto c = clients_.find(client);
-    if (c != clients_.end()) {
-      for (LeaseId r : c->second.revoked) {
-        if (r == id) return Status(Code::kLeaseExpired, "the lease was revoked: lease timeout");
-      }
-    }
-    return Status(Code::kUnknownLease, "no such lease on this connection");
-  }
+  if (it == leases_.end() || it->second.owner != client) return NotHeldLocked(client, id);
   Entry& e = it->second;
   if (e.busy) return Status(Code::kBadRequest, "the lease is already running a statement");
   e.busy = true;
@@ -148,6 +140,17 @@ Status LeaseTable::Begin(ClientId client, LeaseId id, std::string_view sql, Leas
   use->mode = e.terms.mode;
   use->statement_timeout = e.terms.statement_timeout;
   return Status();
+}
+
+Status LeaseTable::NotHeldLocked(ClientId client, LeaseId id) const {
+  auto c = clients_.find(client);
+  if (c != clients_.end()) {
+    for (LeaseId r : c->second.revoked) {
+      if (r == id) return Status(Code::kLeaseExpired, "the lease was revoked: lease timeout");
+    }
+  }
+  // Also for another client's lease: its existence is not revealed.
+  return Status(Code::kUnknownLease, "no such lease on this connection");
 }
 
 void LeaseTable::Tombstone(ClientId owner, LeaseId id) {
@@ -173,15 +176,7 @@ Status LeaseTable::End(const LeaseUse& use, TakenLease* taken) {
 Status LeaseTable::Take(ClientId client, LeaseId id, TakenLease* out) {
   std::lock_guard lock(mu_);
   auto it = leases_.find(id);
-  if (it == leases_.end() || it->second.owner != client) {
-    auto c = clients_.find(client);
-    if (c != clients_.end()) {
-      for (LeaseId r : c->second.revoked) {
-        if (r == id) return Status(Code::kLeaseExpired, "the lease was revoked: lease timeout");
-      }
-    }
-    return Status(Code::kUnknownLease, "no such lease on this connection");
-  }
+  if (it == leases_.end() || it->second.owner != client) return NotHeldLocked(client, id);
   if (it->second.busy) return Status(Code::kBadRequest, "the lease is running a statement");
   *out = EraseLocked(it);
   return Status();

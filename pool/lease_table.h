@@ -135,6 +135,9 @@ class LeaseTable {
 
   LeaseInfo InfoLocked(LeaseId id, const Entry& e, TimePoint now) const;
   void Tombstone(ClientId owner, LeaseId id);
+  // Why `client` cannot use `id`: lease_expired if it was revoked from this
+  // client recently, else unknown_lease.
+  Status NotHeldLocked(ClientId client, LeaseId id) const;
   TakenLease EraseLocked(std::unordered_map<LeaseId, Entry>::iterator it);
 
   const TimeSource* const clock_;

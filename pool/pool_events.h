@@ -25,6 +25,16 @@ const char* AcquireResultName(AcquireResult result);
 // Number of protocol codes, for per-code counters indexed by Code.
 inline constexpr size_t kCodeCount = static_cast<size_t>(Code::kInternal) + 1;
 
+// Counters of one database and mode, as `stats` shows them (read back from
+// the metrics, so the two always agree).
+struct PoolCounters {
+  double acquires[kAcquireResultCount] = {};
+  double opened = 0;
+  double closed = 0;
+  double lease_timeouts = 0;
+  double leak_warnings = 0;
+};
+
 // One per database. Called from any thread (workers, the reaper), never with
 // a pool lock held; implementations must be thread-safe and cheap.
 class PoolEvents {

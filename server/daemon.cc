@@ -71,14 +71,7 @@ Status Daemon::Start() {
   services_.draining = &draining_;
   services_.clients_connected = [this] { return client_count_.load(); };
   services_.counters = [this](const std::string& db, Mode mode) {
-    metrics::DatabaseCounters c = metrics_->Counters(db, mode);
-    PoolCounters out;
-    std::copy(std::begin(c.acquires), std::end(c.acquires), std::begin(out.acquires));
-    out.opened = c.opened;
-    out.closed = c.closed;
-    out.lease_timeouts = c.lease_timeouts;
-    out.leak_warnings = c.leak_warnings;
-    return out;
+    return metrics_->Counters(db, mode);
   };
   dispatcher_ = std::make_unique<Dispatcher>(&services_);
 

@@ -15,16 +15,6 @@
 
 namespace litepool::server {
 
-// Counters of one database and mode, as `stats` shows them (read from the
-// metrics, so the two always agree).
-struct PoolCounters {
-  double acquires[kAcquireResultCount] = {};
-  double opened = 0;
-  double closed = 0;
-  double lease_timeouts = 0;
-  double leak_warnings = 0;
-};
-
 struct Services {
   PoolSet* pools = nullptr;
   LeaseTable* leases = nullptr;
