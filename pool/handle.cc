@@ -125,6 +125,10 @@ int Handle::Authorize(void* self, int action, const char* a, const char* b, cons
     case SQLITE_ATTACH:
     case SQLITE_DETACH:
       return SQLITE_DENY;
+    case SQLITE_FUNCTION:
+      // Already disabled by the db config; denied here too so the answer
+      // is `forbidden`, not a generic SQL error.
+      return b != nullptr && sqlite3_stricmp(b, "load_extension") == 0 ? SQLITE_DENY : SQLITE_OK;
     case SQLITE_CREATE_TEMP_TABLE:
     case SQLITE_CREATE_TEMP_INDEX:
     case SQLITE_CREATE_TEMP_TRIGGER:
@@ -185,6 +189,12 @@ Status Handle::Error(int rc) const {
                     extended);
     case SQLITE_AUTH:
       return Status(Code::kForbidden, "not allowed here: " + message, extended);
+    case SQLITE_ERROR:
+      // A function the authorizer denied fails with a plain SQLITE_ERROR.
+      if (message.rfind("not authorized", 0) == 0) {
+        return Status(Code::kForbidden, "not allowed here: " + message, extended);
+      }
+      return Status(Code::kSqlError, message, extended);
     case SQLITE_READONLY:
       return Status(Code::kReadOnly, message, extended);
     default:
@@ -310,9 +320,6 @@ Status Handle::Query(std::string_view sql, const Params& params, Millis statemen
   Cached cached;
   Status st = Prepare(sql, &cached);
   if (!st.ok()) return st;
-  if (mode_ == Mode::kRead && !sqlite3_stmt_readonly(cached.stmt)) {
-    return Status(Code::kReadOnly, "a read lease cannot write");
-  }
   StatementScope scope(this, cached.stmt);
   st = Bind(cached.stmt, params);
   if (!st.ok()) return st;
@@ -346,13 +353,11 @@ Status Handle::Exec(std::string_view sql, Millis statement_timeout, int64_t* cha
     if (stmt == nullptr) break;  // only trivia left
     if (preparing_dirty_) dirty_ = true;
     Status st;
-    if (mode_ == Mode::kRead && !sqlite3_stmt_readonly(stmt)) {
-      st = Status(Code::kReadOnly, "a read lease cannot write");
-    } else {
-      BeginStatement(statement_timeout);
-      st = ExecOne(stmt);
-      statement_deadline_ = TimePoint::max();
-    }
+    // Read handles are opened read-only: SQLite itself refuses a write
+    // (SQLITE_READONLY → read_only), while reading PRAGMAs still work.
+    BeginStatement(statement_timeout);
+    st = ExecOne(stmt);
+    statement_deadline_ = TimePoint::max();
     sqlite3_finalize(stmt);
     if (!st.ok()) return st;
     p = tail;

@@ -54,6 +54,11 @@ Pool::Acquired Pool::Acquire(Mode mode, Grant grant) {
       result.status = Status(Code::kShuttingDown, "the daemon is shutting down");
       return result;
     }
+    if (read_only_ && mode == Mode::kWrite) {
+      result.status = Status(Code::kReadOnly, "database " + name_ + " is read_only");
+      events_->Acquired(mode, AcquireResult::kError, 0);
+      return result;
+    }
     if (s.max == 0) {
       result.status = Status(Code::kPoolExhausted, std::string("database ") + name_ + " has no " +
                                                        ModeName(mode) + " handles");

@@ -12,6 +12,21 @@ using json = nlohmann::json;
 
 constexpr size_t kMaxTagBytes = 128;
 
+// The DOM parser, plus one check it lacks: an integer literal too large for
+// 64 bits would otherwise silently become a double.
+struct IntegerCheckingParser : nlohmann::detail::json_sax_dom_parser<json> {
+  explicit IntegerCheckingParser(json& out)
+      : nlohmann::detail::json_sax_dom_parser<json>(out, /*allow_exceptions=*/false) {}
+  bool number_float(double value, const std::string& text) {
+    if (text.find_first_of(".eE") == std::string::npos) out_of_range = true;
+    return nlohmann::detail::json_sax_dom_parser<json>::number_float(value, text);
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) {
+    return false;
+  }
+  bool out_of_range = false;
+};
+
 Status Bad(std::string message) { return Status(Code::kBadRequest, std::move(message)); }
 
 struct OpName {
@@ -166,8 +181,10 @@ Status DecodeOp(const json& req, Request* out) {
 }  // namespace
 
 Status DecodeRequest(std::string_view line, Request* out) {
-  json req = json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
-  if (req.is_discarded()) return Bad("the line is not valid JSON");
+  json req;
+  IntegerCheckingParser sax(req);
+  if (!json::sax_parse(line.begin(), line.end(), &sax)) return Bad("the line is not valid JSON");
+  if (sax.out_of_range) return Bad("an integer is out of the signed 64-bit range");
   if (!req.is_object()) return Bad("a request is a JSON object");
   if (auto id = req.find("id"); id != req.end()) {
     out->id_json = id->dump(-1, ' ', false, json::error_handler_t::replace);

@@ -452,7 +452,7 @@ TEST_F(PoolTest, ReadOnlyDatabaseHasNoWriteSide) {
   EXPECT_EQ(Side(*pool, Mode::kRead).max, limits.max_readers);
   Pool::Acquired w = pool->Acquire(Mode::kWrite, [](std::unique_ptr<Handle> h) { return h; });
   EXPECT_EQ(w.kind, Pool::Acquired::kFailed);
-  EXPECT_EQ(w.status.code(), Code::kPoolExhausted);
+  EXPECT_EQ(w.status.code(), Code::kReadOnly);
   auto r = AcquireNow(pool.get(), Mode::kRead);
   testing::CopySink sink;
   ASSERT_TRUE(RunQuery(r.get(), "SELECT count(*) FROM t", {}, &sink).ok());
