@@ -36,7 +36,7 @@ if [[ "${LITEPOOL_SANITIZERS:-1}" != 0 ]]; then
   build build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLITEPOOL_SANITIZE=thread -DLITEPOOL_BUILD_BENCH=OFF
   run_suite build-tsan -LE no_sanitizer
 fi
-if [[ "${LITEPOOL_FUZZ_SECONDS:-0}" != 0 ]]; then
+if [[ "${LITEPOOL_FUZZ_SECONDS:=60}" != 0 ]]; then
   echo "=== fuzz the request path for ${LITEPOOL_FUZZ_SECONDS}s"
   scripts/fuzz.sh
 fi
