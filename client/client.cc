@@ -25,7 +25,7 @@ Result<Client> Client::Connect(const std::string& socket_path) {
   return Client(std::move(conn).value());
 }
 
-Client::Client(std::unique_ptr<internal::Connection> conn) : conn_(std::move(conn)) {}
+Client::Client(std::shared_ptr<internal::Connection> conn) : conn_(std::move(conn)) {}
 Client::Client(Client&&) noexcept = default;
 Client& Client::operator=(Client&&) noexcept = default;
 Client::~Client() = default;
@@ -55,7 +55,7 @@ Result<Lease> Client::Acquire(const std::string& db, const AcquireOptions& optio
   }
   auto lease_ms = reply->find("lease_ms");
   return Lease(
-      conn_.get(), lease->get<std::string>(), db, options.mode,
+      conn_, lease->get<std::string>(), db, options.mode,
       lease_ms != reply->end() && lease_ms->is_number_integer() ? lease_ms->get<int64_t>() : 0);
 }
 

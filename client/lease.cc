@@ -12,16 +12,23 @@ using nlohmann::json;
 
 namespace {
 
-Error NotHeld() { return Error{"unknown_lease", "this Lease holds no lease", 0}; }
+Error NotHeld() {
+  return Error{"unknown_lease",
+               "this Lease holds no lease (released, moved from, or its Client is gone)", 0};
+}
 
 }  // namespace
 
-Lease::Lease(internal::Connection* conn, std::string id, std::string db, Mode mode,
+Lease::Lease(std::weak_ptr<internal::Connection> conn, std::string id, std::string db, Mode mode,
              int64_t lease_ms)
-    : conn_(conn), id_(std::move(id)), db_(std::move(db)), mode_(mode), lease_ms_(lease_ms) {}
+    : conn_(std::move(conn)),
+      id_(std::move(id)),
+      db_(std::move(db)),
+      mode_(mode),
+      lease_ms_(lease_ms) {}
 
 Lease::Lease(Lease&& other) noexcept
-    : conn_(std::exchange(other.conn_, nullptr)),
+    : conn_(std::exchange(other.conn_, {})),
       id_(std::move(other.id_)),
       db_(std::move(other.db_)),
       mode_(other.mode_),
@@ -30,7 +37,7 @@ Lease::Lease(Lease&& other) noexcept
 Lease& Lease::operator=(Lease&& other) noexcept {
   if (this != &other) {
     (void)Release();
-    conn_ = std::exchange(other.conn_, nullptr);
+    conn_ = std::exchange(other.conn_, {});
     id_ = std::move(other.id_);
     db_ = std::move(other.db_);
     mode_ = other.mode_;
@@ -45,28 +52,30 @@ Lease& Lease::operator=(Lease&& other) noexcept {
 Lease::~Lease() { (void)Release(); }
 
 Result<QueryResult> Lease::Query(const std::string& sql, const Params& params) {
-  if (!valid()) return NotHeld();
+  std::shared_ptr<internal::Connection> conn = conn_.lock();
+  if (!conn) return NotHeld();
   json request = {{"op", "query"}, {"lease", id_}, {"sql", sql}};
   if (!params.empty()) {
     Result<json> encoded = internal::ParamsToJson(params);
     if (!encoded.ok()) return encoded.error();
     request["params"] = std::move(encoded).value();
   }
-  Result<json> reply = conn_->Request(std::move(request));
+  Result<json> reply = conn->Request(std::move(request));
   if (!reply.ok()) return reply.error();
   return internal::ParseQueryResult(*reply);
 }
 
 Result<int64_t> Lease::Exec(const std::string& sql) {
-  if (!valid()) return NotHeld();
-  Result<json> reply = conn_->Request({{"op", "exec"}, {"lease", id_}, {"sql", sql}});
+  std::shared_ptr<internal::Connection> conn = conn_.lock();
+  if (!conn) return NotHeld();
+  Result<json> reply = conn->Request({{"op", "exec"}, {"lease", id_}, {"sql", sql}});
   if (!reply.ok()) return reply.error();
   return internal::ParseChanges(*reply);
 }
 
 Result<bool> Lease::Release() {
-  if (!valid()) return NotHeld();
-  internal::Connection* conn = std::exchange(conn_, nullptr);
+  std::shared_ptr<internal::Connection> conn = std::exchange(conn_, {}).lock();
+  if (!conn) return NotHeld();
   Result<json> reply = conn->Request({{"op", "release"}, {"lease", id_}});
   if (!reply.ok()) return reply.error();
   auto rolled_back = reply->find("rolled_back");

@@ -15,8 +15,8 @@ struct CommandArity {
   int max;
 };
 constexpr CommandArity kCommands[] = {
-    {"ping", 0, 0}, {"hello", 0, 0}, {"query", 2, -1},
-    {"exec", 2, 2}, {"stats", 0, 0}, {"leases", 0, 0},
+    {"ping", 0, 0},  {"hello", 0, 0},  {"query", 2, -1}, {"exec", 2, 2},
+    {"stats", 0, 0}, {"leases", 0, 0}, {"shell", 1, 1},
 };
 
 bool IsInteger(const std::string& s) {
@@ -43,6 +43,9 @@ commands:
   exec DB SQL              run statements (no parameters); prints rows changed
   stats                    print the pools' statistics (JSON)
   leases                   print the leases held now (JSON)
+  shell DB                 an SQL prompt on one lease (--read: a read lease)
+                           held until .quit or end of input; statements end
+                           with ';'; .help lists the dot-commands
 
 PARAM: an integer (42, -7) binds INTEGER; a number with '.' or an exponent
 (2.0, 1e3) binds REAL; null binds NULL; anything else binds TEXT.
@@ -50,16 +53,17 @@ PARAM: an integer (42, -7) binds INTEGER; a number with '.' or an exponent
 options:
   --socket PATH  the daemon's socket (default: $LITEPOOL_SOCKET, else ./litepool.sock)
   --json         print query results as JSON lines (the columns, then one array
-                 per row) even on a terminal; this is the default when stdout
-                 is not a terminal
-  --read         (query) use a read lease
+                 per row; in the shell one object per statement) even on a
+                 terminal; this is the default when stdout is not a terminal
+  --read         (query, shell) use a read lease
   --version      print the version and exit
   --help         print this help and exit
   --             end of options: later arguments are operands
 
 exit status:
   0  success
-  1  the daemon answered with an error (printed as "litepool: CODE: MESSAGE")
+  1  the daemon answered with an error (printed as "litepool: CODE: MESSAGE");
+     for shell with input that is not a terminal: a statement failed
   2  usage error
   3  could not connect to the daemon, or the connection failed
 )";
@@ -127,8 +131,8 @@ bool ParseArgs(int argc, char** argv, Invocation* out, std::string* error) {
       *error = "wrong number of arguments for " + out->command;
       return false;
     }
-    if (out->read && out->command != "query") {
-      *error = "--read applies to query only";
+    if (out->read && out->command != "query" && out->command != "shell") {
+      *error = "--read applies to query and shell only";
       return false;
     }
     return true;

@@ -9,6 +9,7 @@
 
 #include "client/cli/args.h"
 #include "client/cli/output.h"
+#include "client/cli/shell.h"
 #include "litepool/client.h"
 #include "litepool/version.h"
 
@@ -99,13 +100,22 @@ int Exec(const Context& ctx) {
   return kExitOk;
 }
 
+int Shell(const Context& ctx) {
+  ShellOptions options;
+  options.db = ctx.invocation->args[0];
+  options.read = ctx.invocation->read;
+  options.json = ctx.json;
+  options.interactive = ::isatty(STDIN_FILENO);
+  return RunShell(ctx.client, options, std::cin, std::cout, std::cerr);
+}
+
 struct Command {
   std::string_view word;
   int (*run)(const Context&);
 };
 constexpr Command kCommands[] = {
-    {"ping", Ping}, {"hello", Hello}, {"query", Query},
-    {"exec", Exec}, {"stats", Stats}, {"leases", Leases},
+    {"ping", Ping},   {"hello", Hello},   {"query", Query}, {"exec", Exec},
+    {"stats", Stats}, {"leases", Leases}, {"shell", Shell},
 };
 
 int Main(int argc, char** argv) {

@@ -54,19 +54,36 @@ void Pad(std::ostream& out, size_t n) {
   for (size_t i = 0; i < n; ++i) out.put(' ');
 }
 
+// A row in its wire form.
+nlohmann::json RowJson(const client::Row& row) {
+  nlohmann::json line = nlohmann::json::array();
+  for (const Value& value : row) {
+    // Values from the daemon are always encodable (finite, valid UTF-8).
+    auto encoded = client::internal::ValueToJson(value);
+    line.push_back(encoded.ok() ? std::move(encoded).value() : nlohmann::json());
+  }
+  return line;
+}
+
+std::string Dump(const nlohmann::json& json) {
+  return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 }  // namespace
 
 void PrintJsonLines(const client::QueryResult& result, std::ostream& out) {
-  out << nlohmann::json(result.columns).dump() << '\n';
-  for (const client::Row& row : result.rows) {
-    nlohmann::json line = nlohmann::json::array();
-    for (const Value& value : row) {
-      // Values from the daemon are always encodable (finite, valid UTF-8).
-      auto encoded = client::internal::ValueToJson(value);
-      line.push_back(encoded.ok() ? std::move(encoded).value() : nlohmann::json());
-    }
-    out << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
-  }
+  out << Dump(nlohmann::json(result.columns)) << '\n';
+  for (const client::Row& row : result.rows) out << Dump(RowJson(row)) << '\n';
+}
+
+void PrintJsonResult(const client::QueryResult& result, std::ostream& out) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const client::Row& row : result.rows) rows.push_back(RowJson(row));
+  nlohmann::json object = {{"columns", result.columns},
+                           {"rows", std::move(rows)},
+                           {"changes", result.changes},
+                           {"last_insert_rowid", result.last_insert_rowid}};
+  out << Dump(object) << '\n';
 }
 
 void PrintTable(const client::QueryResult& result, std::ostream& out) {

@@ -11,6 +11,11 @@ namespace litepool::cli {
 // own line; values in their wire form (so a blob is {"$blob": base64}).
 void PrintJsonLines(const client::QueryResult& result, std::ostream& out);
 
+// The whole result as one JSON object on one line: {"columns": [...],
+// "rows": [[...], ...], "changes": N, "last_insert_rowid": N}; what the
+// shell prints per statement in JSON mode.
+void PrintJsonResult(const client::QueryResult& result, std::ostream& out);
+
 // An aligned table with a header, numbers right-aligned, NULL shown as NULL,
 // then a "(N rows)" line; for a statement without columns, "(N changes)".
 void PrintTable(const client::QueryResult& result, std::ostream& out);

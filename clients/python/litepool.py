@@ -23,6 +23,7 @@ A Client is one connection and is not thread-safe: give each thread its own.
 
 import base64
 import json
+import math
 import os
 import socket
 
@@ -71,6 +72,12 @@ class Result:
 def _encode(value):
     if isinstance(value, (bytes, bytearray, memoryview)):
         return {"$blob": base64.b64encode(bytes(value)).decode("ascii")}
+    # Refused here, before anything is sent, as the C++ client does: JSON
+    # has no NaN or infinity, and SQLite no integer beyond 64 bits.
+    if isinstance(value, int) and not isinstance(value, bool) and not -2**63 <= value < 2**63:
+        raise Error("bad_request", "integer out of 64-bit range: %d" % value)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise Error("bad_request", "%r has no JSON form" % value)
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     raise TypeError("cannot send %s as a SQL value" % type(value).__name__)
@@ -120,14 +127,13 @@ class Client:
             self._sock.close()
             self._sock = None
 
-    def call(self, request):
-        """Sends one request (a dict) and returns the reply dict if it is ok;
-        raises Error otherwise."""
+    def raw_call(self, request):
+        """Sends ``request`` exactly as given (no ``id`` is added) and returns
+        the daemon's reply dict as it is, also when it says ``"ok": false``.
+        Raises Error only with ``"io_error"``: the connection failed or the
+        reply was not a JSON object. For tools and protocol tests."""
         if self._sock is None:
             raise Error("io_error", "the client is closed")
-        request = dict(request)
-        request["id"] = self._next_id
-        self._next_id += 1
         line = json.dumps(request, separators=(",", ":"), allow_nan=False) + "\n"
         try:
             self._sock.sendall(line.encode("utf-8"))
@@ -136,7 +142,21 @@ class Client:
             raise Error("io_error", str(e)) from e
         if not reply_line:
             raise Error("io_error", "the daemon closed the connection")
-        reply = json.loads(reply_line)
+        try:
+            reply = json.loads(reply_line)
+        except ValueError as e:
+            raise Error("io_error", "the reply is not JSON: %r" % reply_line[:200]) from e
+        if not isinstance(reply, dict):
+            raise Error("io_error", "the reply is not a JSON object: %r" % reply_line[:200])
+        return reply
+
+    def call(self, request):
+        """Sends one request (a dict) and returns the reply dict if it is ok;
+        raises Error otherwise."""
+        request = dict(request)
+        request["id"] = self._next_id
+        self._next_id += 1
+        reply = self.raw_call(request)
         if not reply.get("ok"):
             err = reply.get("error", {})
             raise Error(err.get("code", "internal"), err.get("message", ""),

@@ -83,12 +83,23 @@ TEST(ParseArgsTest, UsageErrors) {
                                              {"query", "main"},
                                              {"exec", "main", "a", "b"},
                                              {"--socket"},
-                                             {"stats", "--read"}}) {
+                                             {"stats", "--read"},
+                                             {"shell"},
+                                             {"shell", "main", "extra"}}) {
     Invocation inv;
     std::string error;
     EXPECT_FALSE(Parse(args, &inv, &error)) << ::testing::PrintToString(args);
     EXPECT_FALSE(error.empty());
   }
+}
+
+TEST(ParseArgsTest, ShellTakesOneDatabaseAndRead) {
+  Invocation inv;
+  std::string error;
+  ASSERT_TRUE(Parse({"shell", "--read", "main"}, &inv, &error)) << error;
+  EXPECT_EQ(inv.command, "shell");
+  EXPECT_EQ(inv.args, std::vector<std::string>{"main"});
+  EXPECT_TRUE(inv.read);
 }
 
 TEST(ParseArgsTest, HelpAndVersionNeedNoCommand) {

@@ -307,6 +307,69 @@ TEST_F(ClientTest, TransportFailuresAreIoErrors) {
   // The lease's destructor runs against a dead connection without harm.
 }
 
+// Destroying a Client first closes the connection: the daemon releases its
+// leases (rolling back), and the Lease and Transaction objects left behind
+// are invalid and safe to use and destroy.
+TEST_F(ClientTest, LeaseOutlivingItsClientIsInvalid) {
+  Lease lease;
+  Transaction tx;
+  {
+    Client client = Connect();
+    ASSERT_TRUE(client.Exec("main", "CREATE TABLE t(x)").ok());
+    Result<Lease> acquired = client.Acquire("main");
+    ASSERT_TRUE(acquired.ok()) << acquired.error();
+    lease = std::move(acquired).value();
+    Result<Transaction> begun = lease.Begin();
+    ASSERT_TRUE(begun.ok()) << begun.error();
+    tx = std::move(begun).value();
+    ASSERT_TRUE(lease.Exec("INSERT INTO t VALUES (1)").ok());
+  }
+  EXPECT_FALSE(lease.valid());
+  Result<QueryResult> query = lease.Query("SELECT 1");
+  ASSERT_FALSE(query.ok());
+  EXPECT_EQ(query.error().code, "unknown_lease");
+  Status commit = tx.Commit();
+  ASSERT_FALSE(commit.ok());
+  EXPECT_EQ(commit.error().code, kIoError);
+  EXPECT_FALSE(tx.active());
+  EXPECT_TRUE(WriterIsFree());
+  Client other = Connect();
+  Result<QueryResult> count = other.Query("main", "SELECT count(*) FROM t");
+  ASSERT_TRUE(count.ok()) << count.error();
+  EXPECT_EQ(count->rows[0][0], Value(0));
+}
+
+// The reconnect policy (litepool/client.h): a Client never reconnects; its
+// leases die with the daemon that granted them, and a new Client works.
+TEST_F(ClientTest, NoSilentReconnectAfterADaemonRestart) {
+  ASSERT_TRUE(daemon_.Stop() == 0);
+  ASSERT_TRUE(daemon_.Start({{"shutdown_grace_ms", 200}}));
+  Client client = Connect();
+  ASSERT_TRUE(client.Exec("main", "CREATE TABLE t(x)").ok());
+  Result<Lease> lease = client.Acquire("main");
+  ASSERT_TRUE(lease.ok()) << lease.error();
+  ASSERT_TRUE(lease->Exec("BEGIN; INSERT INTO t VALUES (1);").ok());
+
+  // Same dir, same socket path, same database file.
+  EXPECT_EQ(daemon_.Stop(), 0) << daemon_.LogText();
+  ASSERT_TRUE(daemon_.Start({{"shutdown_grace_ms", 200}}));
+
+  Status ping = client.Ping();
+  ASSERT_FALSE(ping.ok());
+  EXPECT_EQ(ping.error().code, kIoError);
+  // Still broken: the old Client does not come back with the daemon.
+  EXPECT_EQ(client.Ping().error().code, kIoError);
+  Result<QueryResult> through_old_lease = lease->Query("SELECT 1");
+  ASSERT_FALSE(through_old_lease.ok());
+  EXPECT_EQ(through_old_lease.error().code, kIoError);
+
+  Client fresh = Connect();
+  EXPECT_TRUE(fresh.Ping().ok());
+  Result<QueryResult> count = fresh.Query("main", "SELECT count(*) FROM t");
+  ASSERT_TRUE(count.ok()) << count.error();
+  EXPECT_EQ(count->rows[0][0], Value(0)) << "the lost transaction was committed";
+}
+
 TEST(DefaultSocketPathTest, FollowsTheEnvironment) {
   const char* saved = std::getenv("LITEPOOL_SOCKET");
   std::string saved_value = saved ? saved : "";

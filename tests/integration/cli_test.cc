@@ -160,8 +160,9 @@ TEST_F(CliTest, VersionAndHelp) {
   EXPECT_EQ(version.out, std::string("litepool ") + kVersion + "\n");
   ProcessResult help = RunProcess({LITEPOOL_CLI_PATH, "--help"});
   EXPECT_EQ(help.exit_code, 0);
-  for (const std::string word : {"ping", "hello", "query", "exec", "stats", "leases", "--json",
-                                 "--socket", "--read", "LITEPOOL_SOCKET", "exit status"}) {
+  for (const std::string word :
+       {"ping", "hello", "query", "exec", "stats", "leases", "shell", "--json", "--socket",
+        "--read", "LITEPOOL_SOCKET", "exit status"}) {
     EXPECT_NE(help.out.find(word), std::string::npos) << word;
   }
 }

@@ -132,6 +132,13 @@ class ClientTest(unittest.TestCase):
                 lease.exec("CREATE TABLE t(x)")
             self.assertEqual(e.exception.code, "read_only")
 
+    def test_values_without_a_sql_form_are_refused_before_sending(self):
+        for v in [2**63, -2**63 - 1, 2**64, float("nan"), float("inf")]:
+            with self.assertRaises(litepool.Error) as e:
+                self.client.query("main", "SELECT ?", [v])
+            self.assertEqual(e.exception.code, "bad_request", v)
+        self.client.ping()  # nothing was sent: the connection is in step
+
     def test_closing_the_client_releases_its_leases(self):
         c = litepool.Client(self.daemon.socket)
         c.lease("main")

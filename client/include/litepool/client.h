@@ -9,6 +9,14 @@
 //   if (!lease.ok()) return Fail(lease.error());
 //   auto rows = lease->Query("SELECT name FROM users WHERE id = ?", {42});
 //   // The lease is released when `lease` goes out of scope.
+//
+// Reconnecting: a Client never reconnects on its own. Leases (and their open
+// transactions) die with the connection that took them, so a silent
+// reconnect would hide a lost transaction and let later statements run
+// outside it. After an io_error (the daemon restarted, the socket closed)
+// every call on that Client fails with io_error; drop it, and its Leases,
+// and make a new Client with Connect() when the application decides to
+// retry; then redo the whole unit of work, transaction included.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +28,7 @@
 
 #include "litepool/client_result.h"
 #include "litepool/client_value.h"
+#include "litepool/transaction.h"
 
 namespace litepool::client {
 
@@ -70,8 +79,10 @@ class Connection;
 // for the reply (so the handle is back in the pool when the destructor
 // returns, also during stack unwinding); call Release() to see the outcome.
 //
-// A Lease uses its Client's connection, so the Client must outlive the Lease
-// (moving the Client is fine), and it shares the Client's thread-safety: none.
+// A Lease uses its Client's connection without owning it: moving the Client
+// is fine, and destroying the Client first closes the connection, which
+// makes the daemon release the lease; the Lease is then invalid and its
+// calls answer "unknown_lease". It shares the Client's thread-safety: none.
 class Lease {
  public:
   Lease() = default;  // holds nothing
@@ -81,8 +92,9 @@ class Lease {
   Lease& operator=(const Lease&) = delete;
   ~Lease();
 
-  // False for a default-constructed, moved-from or released Lease.
-  bool valid() const { return conn_ != nullptr; }
+  // False for a default-constructed, moved-from or released Lease, and
+  // once its Client is destroyed.
+  bool valid() const { return !conn_.expired(); }
   const std::string& id() const { return id_; }
   const std::string& db() const { return db_; }
   Mode mode() const { return mode_; }
@@ -94,6 +106,9 @@ class Lease {
   // Runs one or more statements without parameters; returns the rows changed
   // by all of them.
   Result<int64_t> Exec(const std::string& sql);
+  // Opens a transaction (BEGIN) that rolls back unless committed; see
+  // Transaction. The Lease may be moved while the Transaction is active.
+  Result<Transaction> Begin(TransactionKind kind = TransactionKind::kDeferred);
   // Gives the handle back; returns whether an open transaction was rolled
   // back. The Lease is invalid afterwards whatever the outcome (a failed
   // release means the lease was already gone, or the connection is; either
@@ -102,9 +117,13 @@ class Lease {
 
  private:
   friend class Client;
-  Lease(internal::Connection* conn, std::string id, std::string db, Mode mode, int64_t lease_ms);
+  friend class Transaction;
+  Lease(std::weak_ptr<internal::Connection> conn, std::string id, std::string db, Mode mode,
+        int64_t lease_ms);
 
-  internal::Connection* conn_ = nullptr;  // not owned; null when invalid
+  // The Client's connection; empty once released, expired once the Client
+  // is gone.
+  std::weak_ptr<internal::Connection> conn_;
   std::string id_;
   std::string db_;
   Mode mode_ = Mode::kWrite;
@@ -117,6 +136,9 @@ class Lease {
 // Not thread-safe: one request is in flight at a time, and a Client and its
 // Leases must be used by one thread at a time. Use one Client per thread.
 // Calls block until the daemon answers (an acquire may wait up to wait_ms).
+//
+// Never reconnects (see the top of this file): once a call fails with
+// io_error the Client stays broken; Connect() a new one.
 class Client {
  public:
   // Connects to the daemon's socket; "io_error" if that fails.
@@ -150,10 +172,12 @@ class Client {
   Result<nlohmann::json> Call(const nlohmann::json& request);
 
  private:
-  explicit Client(std::unique_ptr<internal::Connection> conn);
+  explicit Client(std::shared_ptr<internal::Connection> conn);
 
-  // Heap-allocated so that a Lease's pointer survives moves of the Client.
-  std::unique_ptr<internal::Connection> conn_;
+  // Owned by the Client alone; shared only so that Leases and Transactions
+  // can hold weak references that survive moves of the Client and notice
+  // its destruction.
+  std::shared_ptr<internal::Connection> conn_;
 };
 
 }  // namespace litepool::client
