@@ -43,6 +43,13 @@ Reaper::Reaper(PoolSet* pools, LeaseTable* leases, TaskRunner* workers, const Ti
 Reaper::~Reaper() { Stop(); }
 
 void Reaper::Start() {
+  // Up before the thread runs, so a scrape right after start-up (the daemon
+  // logs "listening" once Start returns) never sees it down.
+  {
+    std::lock_guard lock(stats_mu_);
+    stats_.up = true;
+  }
+  if (events_) events_->ReaperUp(true);
   thread_ = std::thread([this] { Loop(); });
   pthread_setname_np(thread_.native_handle(), "litepool-reaper");
 }
@@ -57,11 +64,6 @@ void Reaper::Stop() {
 }
 
 void Reaper::Loop() {
-  {
-    std::lock_guard lock(stats_mu_);
-    stats_.up = true;
-  }
-  if (events_) events_->ReaperUp(true);
   auto scheduled = Clock::now() + Millis(interval_ms_.load());
   for (;;) {
     {
