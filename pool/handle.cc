@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cstring>
 #include <string>
+#include <thread>
 
 namespace litepool {
 namespace {
@@ -15,6 +16,9 @@ constexpr size_t kStatementCacheSize = 64;
 // VM instructions between checks for interruption and statement timeout:
 // point queries finish well before the first check.
 constexpr int kProgressOps = 1000;
+// Waits between lock attempts while busy_timeout runs, as SQLite's own busy
+// handler spaces them: short at first, then 100 ms apart.
+constexpr int kBusyDelaysMs[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
 
 // PRAGMAs that take an argument only to name what they report on; they read,
 // never set, so clients may always use them.
@@ -102,6 +106,7 @@ Handle::Handle(sqlite3* db, Mode mode, uint64_t id, std::shared_ptr<const Sandbo
       statement_deadline_(TimePoint::max()) {
   sqlite3_set_authorizer(db_, &Handle::Authorize, this);
   sqlite3_progress_handler(db_, kProgressOps, &Handle::Progress, this);
+  sqlite3_busy_handler(db_, &Handle::Busy, this);
 }
 
 Handle::~Handle() {
@@ -125,6 +130,11 @@ int Handle::Authorize(void* self, int action, const char* a, const char* b, cons
     case SQLITE_ATTACH:
     case SQLITE_DETACH:
       return SQLITE_DENY;
+    case SQLITE_TRANSACTION:
+    case SQLITE_SAVEPOINT:
+      // COMMIT counts as read-only to SQLite, yet it may write and sync.
+      h->preparing_control_ = true;
+      return SQLITE_OK;
     case SQLITE_FUNCTION:
       // Already disabled by the db config; denied here too so the answer
       // is `forbidden`, not a generic SQL error.
@@ -136,6 +146,8 @@ int Handle::Authorize(void* self, int action, const char* a, const char* b, cons
       h->preparing_dirty_ = true;
       return SQLITE_OK;
     case SQLITE_PRAGMA: {
+      // Some argument-less PRAGMAs act (wal_checkpoint): never quick.
+      h->preparing_control_ = true;
       if (b == nullptr || IsReadingPragma(a)) return SQLITE_OK;
       const auto& allowed = h->sandbox_->client_pragmas;
       bool listed = std::any_of(allowed.begin(), allowed.end(), [a](const std::string& p) {
@@ -153,12 +165,34 @@ int Handle::Authorize(void* self, int action, const char* a, const char* b, cons
 int Handle::Progress(void* self) {
   auto* h = static_cast<Handle*>(self);
   if (h->interrupt_.load(std::memory_order_relaxed) != InterruptReason::kNone) return 1;
-  if (h->statement_deadline_ != TimePoint::max() && Clock::now() >= h->statement_deadline_) {
+  if (h->quick_ == nullptr && h->statement_deadline_ == TimePoint::max()) return 0;
+  TimePoint now = Clock::now();
+  if (h->quick_ != nullptr && now >= h->quick_->deadline) {
+    h->quick_->gave_up = true;
+    return 1;
+  }
+  if (now >= h->statement_deadline_) {
     InterruptReason none = InterruptReason::kNone;
     h->interrupt_.compare_exchange_strong(none, InterruptReason::kStatementTimeout);
     return 1;
   }
   return 0;
+}
+
+int Handle::Busy(void* self, int attempts) {
+  auto* h = static_cast<Handle*>(self);
+  if (h->quick_ != nullptr) {  // waiting would block the I/O thread
+    h->quick_->gave_up = true;
+    return 0;
+  }
+  constexpr int kDelays = sizeof(kBusyDelaysMs) / sizeof(kBusyDelaysMs[0]);
+  int64_t waited = 0;
+  for (int i = 0; i < attempts; ++i) waited += kBusyDelaysMs[std::min(i, kDelays - 1)];
+  int64_t delay = kBusyDelaysMs[std::min(attempts, kDelays - 1)];
+  int64_t left = h->busy_timeout_.count() - waited;
+  if (left <= 0) return 0;
+  std::this_thread::sleep_for(Millis(std::min(delay, left)));
+  return 1;
 }
 
 void Handle::Interrupt(InterruptReason reason) {
@@ -210,6 +244,7 @@ Status Handle::Prepare(std::string_view sql, Cached* out) {
     return Status();
   }
   preparing_dirty_ = false;
+  preparing_control_ = false;
   sqlite3_stmt* stmt = nullptr;
   const char* tail = nullptr;
   int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
@@ -228,7 +263,10 @@ Status Handle::Prepare(std::string_view sql, Cached* out) {
     lru_.pop_back();
   }
   lru_.emplace_front(sql);
-  Cached entry{stmt, preparing_dirty_};
+  // Quick runs must neither write (a commit may sync), nor leave state
+  // behind, nor end a transaction.
+  bool quick_ok = sqlite3_stmt_readonly(stmt) != 0 && !preparing_dirty_ && !preparing_control_;
+  Cached entry{stmt, preparing_dirty_, quick_ok};
   cache_.emplace(std::string_view(lru_.front()), std::make_pair(entry, lru_.begin()));
   *out = entry;
   return Status();
@@ -316,9 +354,19 @@ Status Handle::Step(sqlite3_stmt* stmt, RowSink* sink) {
 }
 
 Status Handle::Query(std::string_view sql, const Params& params, Millis statement_timeout,
-                     RowSink* sink, StatementOutcome* outcome) {
+                     RowSink* sink, StatementOutcome* outcome, QuickRun* quick) {
+  // Preparing may wait for a lock too (to read the schema).
+  quick_ = quick;
+  struct QuickEnd {
+    Handle* h;
+    ~QuickEnd() { h->quick_ = nullptr; }
+  } quick_end{this};
   Cached cached;
   Status st = Prepare(sql, &cached);
+  if (quick != nullptr && (quick->gave_up || (st.ok() && !cached.quick_ok))) {
+    quick->gave_up = true;
+    return Status();
+  }
   if (!st.ok()) return st;
   StatementScope scope(this, cached.stmt);
   st = Bind(cached.stmt, params);
@@ -326,6 +374,7 @@ Status Handle::Query(std::string_view sql, const Params& params, Millis statemen
   BeginStatement(statement_timeout);
   int64_t before = sqlite3_total_changes64(db_);
   st = Step(cached.stmt, sink);
+  if (quick != nullptr && quick->gave_up) return Status();
   if (cached.makes_dirty) dirty_ = true;
   if (!st.ok()) return st;
   outcome->changes = sqlite3_total_changes64(db_) - before;

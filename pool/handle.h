@@ -42,6 +42,16 @@ struct SandboxPolicy {
   std::vector<std::string> client_pragmas;  // PRAGMA names clients may set
 };
 
+// A run of one statement on a thread that must never block (the I/O thread).
+// The statement qualifies only if it cannot write, commit, change session
+// state or wait for a lock, and it must finish before `deadline`; otherwise
+// it stops, leaves no trace, and `gave_up` tells the caller to run it again
+// on a worker.
+struct QuickRun {
+  TimePoint deadline;
+  bool gave_up = false;
+};
+
 // Why a running statement was interrupted; decides the error code.
 enum class InterruptReason { kNone = 0, kStatementTimeout, kLeaseRevoked };
 
@@ -57,9 +67,11 @@ class Handle {
   Handle& operator=(const Handle&) = delete;
 
   // Runs one statement with parameters, streaming rows to `sink`. A
-  // statement_timeout of zero means none.
+  // statement_timeout of zero means none. With `quick`, a statement that
+  // does not qualify or overruns sets quick->gave_up instead: then the
+  // status and whatever reached `sink` mean nothing.
   Status Query(std::string_view sql, const Params& params, Millis statement_timeout,
-               RowSink* sink, StatementOutcome* outcome);
+               RowSink* sink, StatementOutcome* outcome, QuickRun* quick = nullptr);
   // Runs several statements without parameters; *changes sums the rows they
   // changed.
   Status Exec(std::string_view sql, Millis statement_timeout, int64_t* changes);
@@ -73,6 +85,9 @@ class Handle {
   // Autocommit and no session state (temp objects, changed PRAGMAs) left by
   // a client: only then may the handle serve another lease.
   bool Clean() const { return !dirty_ && !InTransaction(); }
+
+  // How long a statement waits for a lock before it fails with busy.
+  void SetBusyTimeout(Millis timeout) { busy_timeout_ = timeout; }
 
   // SQLITE_DBSTATUS_CACHE_USED of this connection.
   int64_t CacheBytes() const;
@@ -93,6 +108,7 @@ class Handle {
   struct Cached {
     sqlite3_stmt* stmt;
     bool makes_dirty;
+    bool quick_ok;  // may run as a QuickRun: see Prepare()
   };
   class StatementScope;
 
@@ -108,6 +124,7 @@ class Handle {
   static int Authorize(void* self, int action, const char* a, const char* b, const char* c,
                        const char* d);
   static int Progress(void* self);
+  static int Busy(void* self, int attempts);
 
   // Constant after construction.
   sqlite3* const db_;
@@ -123,7 +140,10 @@ class Handle {
   bool dirty_ = false;
   int64_t recorded_cache_bytes_ = 0;
   bool preparing_dirty_ = false;   // set by the authorizer during a prepare
+  bool preparing_control_ = false;  // likewise: transaction control or a PRAGMA
   TimePoint statement_deadline_;   // TimePoint::max() when none
+  QuickRun* quick_ = nullptr;      // set while a quick run is stepping
+  Millis busy_timeout_{0};
   std::list<std::string> lru_;     // most recently used first
   std::unordered_map<std::string_view, std::pair<Cached, std::list<std::string>::iterator>>
       cache_;

@@ -97,6 +97,8 @@ Status HandleFactory::Open(Mode mode, std::unique_ptr<Handle>* out) {
   TimePoint now = clock_->Now();
   Millis lifetime = JitteredLifetime(Millis(db_.limits.max_lifetime_ms), UnitRandom());
   *out = std::make_unique<Handle>(db, mode, next_id_.fetch_add(1), sandbox_, now, now + lifetime);
+  // The handle's own busy handler replaces SQLite's from here on.
+  (*out)->SetBusyTimeout(Millis(db_.limits.busy_timeout_ms));
   return Status();
 }
 

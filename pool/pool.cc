@@ -45,6 +45,10 @@ Status Pool::OpenCounted(Mode mode, std::unique_ptr<Handle>* out) {
 }
 
 Pool::Acquired Pool::Acquire(Mode mode, Grant grant) {
+  return Acquire(mode, [&grant] { return std::move(grant); }, /*may_open=*/true);
+}
+
+Pool::Acquired Pool::Acquire(Mode mode, const std::function<Grant()>& make_grant, bool may_open) {
   TimePoint start = clock_->Now();
   Acquired result;
   {
@@ -71,6 +75,10 @@ Pool::Acquired Pool::Acquire(Mode mode, Grant grant) {
       s.idle.pop_back();
       ++s.leased;
     } else if (s.total() < s.max) {
+      if (!may_open) {
+        result.kind = Acquired::kMustOpen;
+        return result;
+      }
       ++s.opening;
     } else if (static_cast<int>(s.waiters.size()) >= limits_.max_waiters) {
       result.status = Status(Code::kPoolExhausted,
@@ -82,7 +90,7 @@ Pool::Acquired Pool::Acquire(Mode mode, Grant grant) {
     } else {
       result.kind = Acquired::kQueued;
       result.waiter = next_waiter_++;
-      s.waiters.push_back(Waiter{result.waiter, std::move(grant), start});
+      s.waiters.push_back(Waiter{result.waiter, make_grant(), start});
       return result;
     }
   }
@@ -117,19 +125,41 @@ bool Pool::CancelWaiter(Mode mode, uint64_t waiter, AcquireResult why) {
   return true;
 }
 
+void Pool::AccountReturn(Handle* handle, TimePoint now) {
+  events_->LeaseEnded(handle->mode(), Seconds(now - handle->leased_at()));
+  int64_t cache = handle->CacheBytes();
+  std::lock_guard lock(mu_);
+  cache_bytes_ += cache - handle->recorded_cache_bytes();
+  handle->set_recorded_cache_bytes(cache);
+}
+
+bool Pool::ReturnQuickly(std::unique_ptr<Handle>* handle) {
+  Handle* h = handle->get();
+  TimePoint now = clock_->Now();
+  if (!h->Clean() || now >= h->expires_at()) return false;
+  {
+    std::lock_guard lock(mu_);
+    const Side& s = side(h->mode());
+    if (shut_down_ || s.total() > s.max) return false;
+  }
+  h->Rollback();  // none is open: this only clears the last lease's interruption
+  AccountReturn(h, now);
+  h->set_last_used(now);
+  Offer(std::move(*handle));
+  return true;
+}
+
 bool Pool::Return(std::unique_ptr<Handle> handle) {
+  if (ReturnQuickly(&handle)) return false;
   TimePoint now = clock_->Now();
   Mode mode = handle->mode();
-  events_->LeaseEnded(mode, Seconds(now - handle->leased_at()));
   bool rolled_back = handle->Rollback();
-  int64_t cache = handle->CacheBytes();
+  AccountReturn(handle.get(), now);
   bool shut_down;
   bool over_max;
   CloseReason shutdown_reason;
   {
     std::lock_guard lock(mu_);
-    cache_bytes_ += cache - handle->recorded_cache_bytes();
-    handle->set_recorded_cache_bytes(cache);
     shut_down = shut_down_;
     shutdown_reason = shutdown_reason_;
     over_max = side(mode).total() > side(mode).max;

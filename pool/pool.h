@@ -55,7 +55,8 @@ class Pool {
   using Grant = std::function<std::unique_ptr<Handle>(std::unique_ptr<Handle>)>;
 
   struct Acquired {
-    enum Kind { kGranted, kQueued, kFailed } kind = kFailed;
+    // kMustOpen: only with may_open false; nothing was taken or queued.
+    enum Kind { kGranted, kQueued, kFailed, kMustOpen } kind = kFailed;
     std::unique_ptr<Handle> handle;  // kGranted
     uint64_t waiter = 0;             // kQueued: for CancelWaiter
     Status status;                   // kFailed
@@ -69,6 +70,11 @@ class Pool {
 
   // Takes an idle handle, opens a new one (slow) or queues `grant`.
   Acquired Acquire(Mode mode, Grant grant);
+  // The same, for the hot path: the waiter's Grant is built by `make_grant`
+  // only if the acquire queues (it runs under the pool's lock and must not
+  // call into the pool), and with may_open false an acquire that would open
+  // a handle answers kMustOpen instead, so the I/O thread never blocks.
+  Acquired Acquire(Mode mode, const std::function<Grant()>& make_grant, bool may_open);
 
   // Removes a queued waiter. False if it was already granted (its Grant has
   // run or is running). `why` is counted as the acquire's result.
@@ -78,6 +84,10 @@ class Pool {
   // past its lifetime, else hands it to the first waiter or the idle list.
   // Returns whether a transaction was rolled back. Slow.
   bool Return(std::unique_ptr<Handle> handle);
+  // Return() when it needs no SQLite work: no transaction to roll back and
+  // nothing to close. Otherwise returns false and leaves *handle for
+  // Return() on a worker. Fast.
+  bool ReturnQuickly(std::unique_ptr<Handle>* handle);
 
   // For the reaper: takes idle handles past max_lifetime or idle_timeout out
   // of the pool (keeping min_idle) and counts handles to open. Fast.
@@ -120,6 +130,8 @@ class Pool {
     int total() const { return static_cast<int>(idle.size()) + leased + opening; }
   };
 
+  // Counts the end of a lease and refreshes the handle's cache size.
+  void AccountReturn(Handle* handle, TimePoint now);
   // Gives a leased-counted handle to the first waiter, or makes it idle.
   void Offer(std::unique_ptr<Handle> handle);
   // After a close: opens a handle for the first waiter if there is room.

@@ -41,8 +41,8 @@ Daemon::Daemon(config::Config config)
       leases_(RealTime()),
       max_result_bytes_(config_.max_result_bytes),
       max_request_bytes_(static_cast<size_t>(config_.max_request_bytes)),
-      inline_execution_(std::getenv("LITEPOOL_BENCH_INLINE") != nullptr &&
-                        std::string(std::getenv("LITEPOOL_BENCH_INLINE")) == "1") {}
+      quick_runs_(std::getenv("LITEPOOL_BENCH_EXECUTION") == nullptr ||
+                  std::string(std::getenv("LITEPOOL_BENCH_EXECUTION")) != "workers") {}
 
 Daemon::~Daemon() = default;
 

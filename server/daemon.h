@@ -39,7 +39,7 @@ class Daemon final : public SessionHost {
   TaskRunner& workers() override { return *workers_; }
   LeaseTable& leases() override { return leases_; }
   size_t max_request_bytes() const override { return max_request_bytes_; }
-  bool inline_execution() const override { return inline_execution_; }
+  bool quick_runs() const override { return quick_runs_; }
   void SessionClosed(Session* session) override;
 
  private:
@@ -74,7 +74,7 @@ class Daemon final : public SessionHost {
 
   std::atomic<int64_t> max_result_bytes_;
   const size_t max_request_bytes_;
-  const bool inline_execution_;
+  const bool quick_runs_;
   std::atomic<bool> draining_{false};
   std::chrono::steady_clock::time_point drain_deadline_;
   std::atomic<int> client_count_{0};

@@ -51,6 +51,11 @@ class ResultWriter final : public RowSink {
   int64_t max_bytes_;
 };
 
+// How long a statement may run on the I/O thread before it is handed to a
+// worker: long enough for point queries and short scans, short enough that
+// other connections barely notice.
+constexpr auto kQuickBudget = std::chrono::microseconds(500);
+
 double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
@@ -71,24 +76,21 @@ Outcome Fail(const Request& req, const Status& st) { return Done(ErrorReply(req.
 
 }  // namespace
 
-// An acquire (or one-shot statement) in flight: what is needed to turn a
-// granted handle into a lease and to answer, possibly on another thread.
+// An acquire (or one-shot statement) queued in a pool: what is needed to
+// turn a granted handle into a lease and to answer, on the grantor's thread.
 struct Dispatcher::Pending {
   const Dispatcher* dispatcher;
   ClientId client;
   std::shared_ptr<Pool> pool;
-  Mode mode;
-  Millis lease_ms;
-  Millis leak_warn;
-  Millis statement_timeout;
+  LeasePlan plan;
   Request request;
-  bool one_shot;
   Completion complete;
 };
 
 Dispatcher::Dispatcher(const Services* services) : services_(services) {}
 
-Outcome Dispatcher::Run(const ClientContext& client, std::string_view line, Completion complete) {
+Outcome Dispatcher::Run(const ClientContext& client, std::string_view line,
+                        const Completion& complete, Place place) {
   static constexpr OpFn kTable[] = {
       &Dispatcher::Hello,     &Dispatcher::Ping,    &Dispatcher::Acquire, &Dispatcher::Statement,
       &Dispatcher::Statement, &Dispatcher::Release, &Dispatcher::Stats,   &Dispatcher::Leases,
@@ -96,12 +98,37 @@ Outcome Dispatcher::Run(const ClientContext& client, std::string_view line, Comp
   Request req;
   Status st = DecodeRequest(line, &req);
   if (!st.ok()) return Fail(req, st);
-  return (this->*kTable[static_cast<size_t>(req.op)])(client, req, complete);
+  Call call{client, req, complete, place};
+  return (this->*kTable[static_cast<size_t>(req.op)])(call);
 }
 
-Outcome Dispatcher::Hello(const ClientContext&, Request& req, Completion&) {
+Outcome Dispatcher::Continue(const ClientContext& client, Continuation rest,
+                             const Completion& complete) {
+  Request& req = rest.request;
+  switch (rest.stage) {
+    case Continuation::Stage::kRequest: {
+      Call call{client, req, complete, Place::kWorker};
+      if (req.op == Op::kAcquire) return Acquire(call);
+      if (req.op == Op::kRelease) return Release(call);
+      return Statement(call);
+    }
+    case Continuation::Stage::kOneShot:
+      return Done(RunOneShot(client.id, rest.lease, req, Place::kWorker).reply);
+    case Continuation::Stage::kRelease: {
+      bool rolled_back = rest.taken.pool->Return(std::move(rest.taken.handle));
+      std::string out;
+      ReplyWriter w(&out, req.id_json);
+      w.Key("rolled_back").Bool(rolled_back);
+      w.Finish();
+      return Done(std::move(out));
+    }
+  }
+  return Done(ErrorReply(req.id_json, Status(Code::kInternal, "unreachable")));
+}
+
+Outcome Dispatcher::Hello(Call& call) {
   std::string out;
-  ReplyWriter w(&out, req.id_json);
+  ReplyWriter w(&out, call.req.id_json);
   w.Key("server").String("litepoold");
   w.Key("version").String(kVersion);
   w.Key("protocol").Int(kProtocolVersion);
@@ -112,60 +139,70 @@ Outcome Dispatcher::Hello(const ClientContext&, Request& req, Completion&) {
   return Done(std::move(out));
 }
 
-Outcome Dispatcher::Ping(const ClientContext&, Request& req, Completion&) {
-  return Done(Simple(req.id_json));
-}
+Outcome Dispatcher::Ping(Call& call) { return Done(Simple(call.req.id_json)); }
 
-bool Dispatcher::MakeLease(const Pending& p, std::unique_ptr<Handle>* handle, LeaseId* id) {
+bool Dispatcher::MakeLease(ClientId client, Pool* pool, const LeasePlan& plan,
+                           std::string_view tag, std::unique_ptr<Handle>* handle,
+                           LeaseId* id) const {
   TimePoint now = (*handle)->leased_at();
   LeaseTerms terms;
-  terms.pool = p.pool.get();
-  terms.mode = p.mode;
-  terms.db = p.pool->name();
-  terms.deadline = now + p.lease_ms;
-  terms.leak_warn_at = p.leak_warn.count() > 0 ? now + p.leak_warn : TimePoint::max();
-  terms.tag = p.request.tag;
-  terms.statement_timeout = p.statement_timeout;
-  return p.dispatcher->services_->leases->Insert(p.client, handle, std::move(terms), id);
+  terms.pool = pool;
+  terms.mode = plan.mode;
+  terms.db = pool->name();
+  terms.deadline = now + plan.lease_ms;
+  terms.leak_warn_at = plan.leak_warn.count() > 0 ? now + plan.leak_warn : TimePoint::max();
+  terms.tag = tag;
+  terms.statement_timeout = plan.statement_timeout;
+  return services_->leases->Insert(client, handle, std::move(terms), id);
 }
 
+namespace {
+
+// A lease's reply to acquire.
+std::string LeaseReply(std::string_view id_json, LeaseId id, const Pool& pool, Mode mode,
+                       Millis lease_ms) {
+  std::string out;
+  ReplyWriter w(&out, id_json);
+  w.Key("lease").String(LeaseTable::FormatId(id));
+  w.Key("db").String(pool.name());
+  w.Key("mode").String(ModeName(mode));
+  w.Key("lease_ms").Int(lease_ms.count());
+  w.Finish();
+  return out;
+}
+
+}  // namespace
+
 std::unique_ptr<Handle> Dispatcher::Grant(const std::shared_ptr<Pending>& p,
-                                          std::unique_ptr<Handle> handle, bool on_grantor) {
+                                          std::unique_ptr<Handle> handle) {
+  const Request& req = p->request;
   if (!handle) {
-    p->complete(ErrorReply(p->request.id_json,
-                           Status(Code::kShuttingDown, "the daemon is shutting down")));
+    p->complete(ErrorReply(req.id_json, Status(Code::kShuttingDown, "the daemon is shutting down")));
     return nullptr;
   }
   LeaseId id;
-  if (!MakeLease(*p, &handle, &id)) return handle;  // the client has gone
-  if (p->one_shot) {
-    if (on_grantor) {
-      // Run as a task of its own, so grants never nest inside each other.
-      p->dispatcher->services_->workers->Post([p, id] {
-        p->complete(p->dispatcher->RunOneShot(p->client, id, p->request));
-      });
-    } else {
-      p->complete(p->dispatcher->RunOneShot(p->client, id, p->request));
-    }
+  if (!p->dispatcher->MakeLease(p->client, p->pool.get(), p->plan, req.tag, &handle, &id)) {
+    return handle;  // the client has gone
+  }
+  if (req.op != Op::kAcquire) {
+    // Run as a task of its own, so grants never nest inside each other.
+    p->dispatcher->services_->workers->Post([p, id] {
+      p->complete(p->dispatcher->RunOneShot(p->client, id, p->request, Place::kWorker).reply);
+    });
     return nullptr;
   }
-  std::string out;
-  ReplyWriter w(&out, p->request.id_json);
-  w.Key("lease").String(LeaseTable::FormatId(id));
-  w.Key("db").String(p->pool->name());
-  w.Key("mode").String(ModeName(p->mode));
-  w.Key("lease_ms").Int(p->lease_ms.count());
-  w.Finish();
-  p->complete(std::move(out));
+  p->complete(LeaseReply(req.id_json, id, *p->pool, p->plan.mode, p->plan.lease_ms));
   return nullptr;
 }
 
-Outcome Dispatcher::Acquire(const ClientContext& client, Request& req, Completion& complete) {
+Outcome Dispatcher::Acquire(Call& call) {
+  Request& req = call.req;
   if (services_->draining->load()) {
     return Fail(req, Status(Code::kShuttingDown, "the daemon is shutting down"));
   }
   auto pool = services_->pools->Find(req.db);
   if (!pool) return Fail(req, Status(Code::kUnknownDatabase, "no database named " + req.db));
+  const ClientContext& client = call.client;
   if (!pool->AllowsUid(client.peer.uid)) {
     log::Warn("access_denied").Str("db", req.db).Int("pid", client.peer.pid).Int("uid", client.peer.uid);
     return Fail(req, Status(Code::kForbidden, "uid " + std::to_string(client.peer.uid) +
@@ -177,64 +214,83 @@ Outcome Dispatcher::Acquire(const ClientContext& client, Request& req, Completio
                             "this connection holds max_leases_per_client (" +
                                 std::to_string(limits.max_leases_per_client) + ") leases"));
   }
-  auto p = std::make_shared<Pending>();
-  p->dispatcher = this;
-  p->client = client.id;
-  p->pool = pool;
-  p->mode = req.mode;
-  p->lease_ms = Millis(std::min(req.lease_ms.value_or(limits.lease_timeout_ms),
-                                limits.lease_timeout_ms));
-  p->leak_warn = Millis(limits.leak_warn_ms);
-  p->statement_timeout = Millis(limits.statement_timeout_ms);
-  p->one_shot = req.op != Op::kAcquire;
+  LeasePlan plan;
+  plan.mode = req.mode;
+  plan.lease_ms =
+      Millis(std::min(req.lease_ms.value_or(limits.lease_timeout_ms), limits.lease_timeout_ms));
+  plan.leak_warn = Millis(limits.leak_warn_ms);
+  plan.statement_timeout = Millis(limits.statement_timeout_ms);
   Millis wait(std::min(req.wait_ms.value_or(limits.acquire_timeout_ms), limits.acquire_timeout_ms));
-  std::string id_json = req.id_json;
-  p->request = std::move(req);
 
-  p->complete = complete;
-  auto grant = [p](std::unique_ptr<Handle> handle) {
-    return Grant(p, std::move(handle), /*on_grantor=*/true);
+  std::shared_ptr<Pending> queued;
+  auto make_grant = [&]() -> Pool::Grant {
+    queued = std::make_shared<Pending>(
+        Pending{this, client.id, pool, plan, std::move(req), call.complete});
+    return [p = queued](std::unique_ptr<Handle> handle) { return Grant(p, std::move(handle)); };
   };
-
-  Pool::Acquired got = pool->Acquire(p->mode, grant);
+  Pool::Acquired got = pool->Acquire(req.mode, make_grant, call.place == Place::kWorker);
   switch (got.kind) {
     case Pool::Acquired::kFailed:
-      return Done(ErrorReply(id_json, got.status));
-    case Pool::Acquired::kGranted: {
-      std::string reply;
-      p->complete = [&reply](std::string r) { reply = std::move(r); };
-      auto back = Grant(p, std::move(got.handle), /*on_grantor=*/false);
-      if (back) {  // the client left while we opened the handle
-        pool->Return(std::move(back));
-        return Done(ErrorReply(id_json, Status(Code::kInternal, "client gone")));
-      }
-      return Done(std::move(reply));
+      return Fail(req, got.status);
+    case Pool::Acquired::kMustOpen: {
+      Outcome o;
+      o.rest = std::make_unique<Continuation>();
+      o.rest->request = std::move(req);
+      return o;
     }
     case Pool::Acquired::kQueued: {
       Outcome o;
       o.queued = true;
       o.pool = pool;
-      o.mode = p->mode;
+      o.mode = plan.mode;
       o.waiter = got.waiter;
       o.wait = wait;
-      o.id_json = id_json;
+      o.id_json = queued->request.id_json;
       return o;
     }
+    case Pool::Acquired::kGranted:
+      break;
   }
-  return Done(ErrorReply(id_json, Status(Code::kInternal, "unreachable")));
+  LeaseId id;
+  if (!MakeLease(client.id, pool.get(), plan, req.tag, &got.handle, &id)) {  // the client left
+    GiveBack(pool.get(), std::move(got.handle), call.place);
+    return Fail(req, Status(Code::kInternal, "client gone"));
+  }
+  if (req.op == Op::kAcquire) {
+    return Done(LeaseReply(req.id_json, id, *pool, plan.mode, plan.lease_ms));
+  }
+  LeaseRun run = RunOneShot(client.id, id, req, call.place);
+  if (!run.gave_up) return Done(std::move(run.reply));
+  Outcome o;
+  o.rest = std::make_unique<Continuation>();
+  o.rest->stage = Continuation::Stage::kOneShot;
+  o.rest->lease = id;
+  o.rest->request = std::move(req);
+  return o;
 }
 
-std::string Dispatcher::RunOnLease(ClientId client, LeaseId lease, const Request& req) const {
+Dispatcher::LeaseRun Dispatcher::RunOnLease(ClientId client, LeaseId lease, const Request& req,
+                                            Place place) const {
+  LeaseRun run;
+  if (place == Place::kIoThread && req.op == Op::kExec) {  // several statements: never quick
+    run.gave_up = true;
+    return run;
+  }
   LeaseUse use;
   Status st = services_->leases->Begin(client, lease, req.sql, &use);
-  if (!st.ok()) return ErrorReply(req.id_json, st);
+  if (!st.ok()) {
+    run.reply = ErrorReply(req.id_json, st);
+    return run;
+  }
   auto start = Clock::now();
-  std::string reply;
+  QuickRun quick{start + kQuickBudget};
+  QuickRun* quick_ptr = place == Place::kIoThread ? &quick : nullptr;
+  std::string& reply = run.reply;
   if (req.op == Op::kQuery) {
     ResultWriter sink(&reply, req.id_json, services_->max_result_bytes->load());
     StatementOutcome outcome;
-    st = use.handle->Query(req.sql, req.params, use.statement_timeout, &sink, &outcome);
-    if (st.ok()) sink.Finish(outcome);
+    st = use.handle->Query(req.sql, req.params, use.statement_timeout, &sink, &outcome, quick_ptr);
+    if (st.ok() && !quick.gave_up) sink.Finish(outcome);
   } else {
     int64_t changes = 0;
     st = use.handle->Exec(req.sql, use.statement_timeout, &changes);
@@ -244,42 +300,73 @@ std::string Dispatcher::RunOnLease(ClientId client, LeaseId lease, const Request
       w.Finish();
     }
   }
-  use.pool->events()->QueryDone(st.code(), SecondsSince(start));
+  if (!quick.gave_up) use.pool->events()->QueryDone(st.code(), SecondsSince(start));
   TakenLease taken;
   Status end = services_->leases->End(use, &taken);
   if (!end.ok()) {
-    if (taken.handle) taken.pool->Return(std::move(taken.handle));
-    return ErrorReply(req.id_json, end);
+    if (taken.handle) GiveBack(taken.pool, std::move(taken.handle), place);
+    run.gave_up = false;
+    run.reply = ErrorReply(req.id_json, end);
+    return run;
   }
-  if (!st.ok()) return ErrorReply(req.id_json, st);
-  return reply;
+  run.gave_up = quick.gave_up;
+  if (!st.ok() && !run.gave_up) run.reply = ErrorReply(req.id_json, st);
+  return run;
 }
 
-std::string Dispatcher::RunOneShot(ClientId client, LeaseId lease, const Request& req) const {
-  std::string reply = RunOnLease(client, lease, req);
+Dispatcher::LeaseRun Dispatcher::RunOneShot(ClientId client, LeaseId lease, const Request& req,
+                                            Place place) const {
+  LeaseRun run = RunOnLease(client, lease, req, place);
+  if (run.gave_up) return run;  // the lease stays, for the worker to run it again
   TakenLease taken;
   if (services_->leases->Take(client, lease, &taken).ok()) {
-    taken.pool->Return(std::move(taken.handle));
+    GiveBack(taken.pool, std::move(taken.handle), place);
   }
-  return reply;
+  return run;
 }
 
-Outcome Dispatcher::Statement(const ClientContext& client, Request& req, Completion& complete) {
-  if (!req.has_lease) return Acquire(client, req, complete);  // one-shot with `db`
+void Dispatcher::GiveBack(Pool* pool, std::unique_ptr<Handle> handle, Place place) const {
+  if (place == Place::kWorker) {
+    pool->Return(std::move(handle));
+  } else if (!pool->ReturnQuickly(&handle)) {
+    // Pool outlives the task: pools are retired, never destroyed, while
+    // the daemon runs, and workers stop before they go.
+    auto shared = std::make_shared<std::unique_ptr<Handle>>(std::move(handle));
+    services_->workers->Post([pool, shared] { pool->Return(std::move(*shared)); });
+  }
+}
+
+Outcome Dispatcher::Statement(Call& call) {
+  Request& req = call.req;
+  if (!req.has_lease) return Acquire(call);  // one-shot with `db`
   if (!req.lease_well_formed) {
     return Fail(req, Status(Code::kUnknownLease, "no such lease on this connection"));
   }
-  return Done(RunOnLease(client.id, req.lease, req));
+  LeaseRun run = RunOnLease(call.client.id, req.lease, req, call.place);
+  if (!run.gave_up) return Done(std::move(run.reply));
+  Outcome o;
+  o.rest = std::make_unique<Continuation>();
+  o.rest->request = std::move(req);
+  return o;
 }
 
-Outcome Dispatcher::Release(const ClientContext& client, Request& req, Completion&) {
+Outcome Dispatcher::Release(Call& call) {
+  Request& req = call.req;
   if (!req.lease_well_formed) {
     return Fail(req, Status(Code::kUnknownLease, "no such lease on this connection"));
   }
   TakenLease taken;
-  Status st = services_->leases->Take(client.id, req.lease, &taken);
+  Status st = services_->leases->Take(call.client.id, req.lease, &taken);
   if (!st.ok()) return Fail(req, st);
-  bool rolled_back = taken.pool->Return(std::move(taken.handle));
+  if (call.place == Place::kIoThread && !taken.pool->ReturnQuickly(&taken.handle)) {
+    Outcome o;
+    o.rest = std::make_unique<Continuation>();
+    o.rest->stage = Continuation::Stage::kRelease;
+    o.rest->request = std::move(req);
+    o.rest->taken = std::move(taken);
+    return o;
+  }
+  bool rolled_back = taken.handle ? taken.pool->Return(std::move(taken.handle)) : false;
   std::string out;
   ReplyWriter w(&out, req.id_json);
   w.Key("rolled_back").Bool(rolled_back);
@@ -292,7 +379,9 @@ bool Dispatcher::IsAdmin(const ClientContext& client) const {
   return std::find(admins.begin(), admins.end(), client.peer.uid) != admins.end();
 }
 
-Outcome Dispatcher::Stats(const ClientContext& client, Request& req, Completion&) {
+Outcome Dispatcher::Stats(Call& call) {
+  const ClientContext& client = call.client;
+  Request& req = call.req;
   if (!IsAdmin(client)) return Fail(req, Status(Code::kForbidden, "stats is for admin_uids"));
   std::string out;
   ReplyWriter w(&out, req.id_json);
@@ -340,7 +429,9 @@ Outcome Dispatcher::Stats(const ClientContext& client, Request& req, Completion&
   return Done(std::move(out));
 }
 
-Outcome Dispatcher::Leases(const ClientContext& client, Request& req, Completion&) {
+Outcome Dispatcher::Leases(Call& call) {
+  const ClientContext& client = call.client;
+  Request& req = call.req;
   if (!IsAdmin(client)) return Fail(req, Status(Code::kForbidden, "leases is for admin_uids"));
   auto leases = services_->leases->List();
   std::sort(leases.begin(), leases.end(),

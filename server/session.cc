@@ -27,6 +27,13 @@ Session::Session(asio::io_context& io, Socket socket, const ClientContext& clien
 Session::~Session() = default;
 
 void Session::Start() {
+  complete_ = [weak = weak_from_this()](std::string reply) {
+    auto self = weak.lock();
+    if (!self) return;
+    asio::post(self->io_, [self, reply = std::move(reply)]() mutable {
+      self->OnGranted(std::move(reply));
+    });
+  };
   host_->leases().AddClient(client_.id, client_.peer);
   Read();
 }
@@ -106,18 +113,33 @@ void Session::ProcessNext() {
                                      std::to_string(host_->max_request_bytes()) + ")")));
     return;
   }
-  auto self = shared_from_this();
-  Completion complete = [self](std::string reply) {
-    asio::post(self->io_, [self, reply = std::move(reply)]() mutable {
-      self->OnGranted(std::move(reply));
-    });
-  };
-  if (host_->inline_execution()) {
-    OnOutcome(host_->dispatcher().Run(client_, line, std::move(complete)));
+  if (!host_->quick_runs()) {
+    RunOnWorker(std::move(line));
     return;
   }
-  host_->workers().Post([self, line = std::move(line), complete = std::move(complete)]() mutable {
-    Outcome outcome = self->host_->dispatcher().Run(self->client_, line, std::move(complete));
+  Outcome outcome = host_->dispatcher().Run(client_, line, complete_, Place::kIoThread);
+  if (outcome.rest) {
+    ContinueOnWorker(std::move(outcome.rest));
+    return;
+  }
+  OnOutcome(std::move(outcome));
+}
+
+void Session::RunOnWorker(std::string line) {
+  host_->workers().Post([self = shared_from_this(), line = std::move(line)] {
+    Outcome outcome = self->host_->dispatcher().Run(self->client_, line, self->complete_);
+    asio::post(self->io_, [self, outcome = std::move(outcome)]() mutable {
+      self->OnOutcome(std::move(outcome));
+    });
+  });
+}
+
+void Session::ContinueOnWorker(std::unique_ptr<Continuation> rest) {
+  // std::function needs a copyable closure.
+  std::shared_ptr<Continuation> shared(std::move(rest));
+  host_->workers().Post([self = shared_from_this(), rest = std::move(shared)] {
+    Outcome outcome = self->host_->dispatcher().Continue(self->client_, std::move(*rest),
+                                                         self->complete_);
     asio::post(self->io_, [self, outcome = std::move(outcome)]() mutable {
       self->OnOutcome(std::move(outcome));
     });

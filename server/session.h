@@ -1,7 +1,8 @@
 // One client connection: owns its socket, frames newline-delimited requests
-// (with the max_request_bytes cap), hands each to a worker in order and
-// writes the replies back in request order, batching them into one write.
-// Lives on the I/O thread; its pending handlers keep it alive.
+// (with the max_request_bytes cap), runs them one at a time in order (on the
+// I/O thread, handing to a worker whatever could block) and writes the
+// replies back in request order, batching them into one write. Lives on the
+// I/O thread; its pending handlers keep it alive.
 #pragma once
 
 #include <utility>  // before Asio: Boost 1.74 with GCC 12 needs it
@@ -28,10 +29,10 @@ class SessionHost {
   virtual TaskRunner& workers() = 0;
   virtual LeaseTable& leases() = 0;
   virtual size_t max_request_bytes() const = 0;
-  // Run requests on the I/O thread instead of the workers: only for the
-  // benchmark that compares the two models (LITEPOOL_BENCH_INLINE=1). A slow
-  // statement then stalls every client, which is why it is not the default.
-  virtual bool inline_execution() const { return false; }
+  // False: hand every request to a worker, as litepoold did before quick
+  // runs; kept only so the benchmark can compare the two
+  // (LITEPOOL_BENCH_EXECUTION=workers).
+  virtual bool quick_runs() const { return true; }
   virtual void SessionClosed(Session* session) = 0;  // on the I/O thread
 };
 
@@ -62,6 +63,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnRead(const boost::system::error_code& ec, size_t n);
   void Frame(const char* data, size_t n);
   void ProcessNext();
+  // Runs `line` on a worker from the start, or finishes `rest` there.
+  void RunOnWorker(std::string line);
+  void ContinueOnWorker(std::unique_ptr<Continuation> rest);
   void OnOutcome(Outcome outcome);
   void OnGranted(std::string reply);
   void OnWaitExpired(const boost::system::error_code& ec);
@@ -75,6 +79,9 @@ class Session : public std::enable_shared_from_this<Session> {
   Socket socket_;
   const ClientContext client_;
   SessionHost* const host_;
+  // Answers a queued acquire from the granting thread; holds the session
+  // weakly, so a grant for a closed connection is dropped.
+  Completion complete_;
   boost::asio::steady_timer wait_timer_;
   // Armed while replies pile up unread; a client that stops reading for
   // this long is disconnected and its leases released.

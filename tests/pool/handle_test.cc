@@ -472,6 +472,100 @@ TEST_F(HandleTest, RevocationWinsOverStatementTimeout) {
   EXPECT_EQ(RunQuery(h.get(), kEndless, {}, nullptr, Millis(100)).code(), Code::kLeaseExpired);
 }
 
+// Runs `sql` as a quick run with `budget`; *gave_up tells whether it did.
+Status RunQuick(Handle* h, std::string_view sql, bool* gave_up, CopySink* sink = nullptr,
+                std::chrono::microseconds budget = std::chrono::milliseconds(50)) {
+  CopySink local;
+  StatementOutcome outcome;
+  QuickRun quick{Clock::now() + budget};
+  Status st = h->Query(sql, {}, Millis(0), sink ? sink : &local, &outcome, &quick);
+  *gave_up = quick.gave_up;
+  return st;
+}
+
+TEST_F(HandleTest, QuickRunAnswersReadOnlyStatements) {
+  auto h = Open(Mode::kWrite);
+  int64_t changes = 0;
+  ASSERT_TRUE(h->Exec("CREATE TABLE t(v); INSERT INTO t VALUES (7)", Millis(0), &changes).ok());
+  bool gave_up = true;
+  CopySink sink;
+  Status st = RunQuick(h.get(), "SELECT v FROM t", &gave_up, &sink);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_FALSE(gave_up);
+  EXPECT_EQ(sink.rows.at(0).at(0), Value(int64_t{7}));
+  // A read inside a transaction may run quick too: it ends nothing.
+  ASSERT_TRUE(RunQuery(h.get(), "BEGIN").ok());
+  ASSERT_TRUE(RunQuick(h.get(), "SELECT count(*) FROM t", &gave_up).ok());
+  EXPECT_FALSE(gave_up);
+  EXPECT_TRUE(h->InTransaction());
+}
+
+TEST_F(HandleTest, QuickRunRefusesWhatCouldBlockOrLeaveState) {
+  auto h = Open(Mode::kWrite);
+  int64_t changes = 0;
+  ASSERT_TRUE(h->Exec("CREATE TABLE t(v)", Millis(0), &changes).ok());
+  ASSERT_TRUE(RunQuery(h.get(), "BEGIN").ok());
+  // Writes, transaction control (COMMIT counts as read-only to SQLite),
+  // savepoints, PRAGMAs and temp objects: none is even started.
+  for (const char* sql : {"INSERT INTO t VALUES (1)", "SAVEPOINT s", "RELEASE s", "COMMIT",
+                          "PRAGMA wal_checkpoint", "PRAGMA user_version",
+                          "CREATE TEMP TABLE x(v)"}) {
+    bool gave_up = false;
+    Status st = RunQuick(h.get(), sql, &gave_up);
+    EXPECT_TRUE(gave_up) << sql;
+    EXPECT_TRUE(st.ok()) << sql << ": " << st.message();
+  }
+  EXPECT_TRUE(h->InTransaction()) << "the COMMIT did not run";
+  ASSERT_TRUE(RunQuery(h.get(), "COMMIT").ok());
+  CopySink sink;
+  ASSERT_TRUE(RunQuery(h.get(), "SELECT count(*) FROM t", {}, &sink).ok());
+  EXPECT_EQ(sink.rows.at(0).at(0), Value(int64_t{0})) << "the INSERT did not run";
+  EXPECT_TRUE(h->Clean()) << "the temp table was never created";
+}
+
+TEST_F(HandleTest, QuickRunGivesUpWhenOverBudgetAndTheHandleStaysUsable) {
+  auto h = Open(Mode::kRead);
+  bool gave_up = false;
+  auto start = std::chrono::steady_clock::now();
+  Status st = RunQuick(h.get(), kEndless, &gave_up, nullptr, std::chrono::microseconds(500));
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_TRUE(gave_up);
+  EXPECT_LT(took, std::chrono::seconds(2));
+  // Not a statement_timeout: the next statement runs normally, and a
+  // bounded query run in full gives the complete answer.
+  CopySink sink;
+  st = RunQuery(h.get(),
+                "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 200000) "
+                "SELECT count(*) FROM c",
+                {}, &sink);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(sink.rows.at(0).at(0), Value(int64_t{200000}));
+}
+
+TEST_F(HandleTest, QuickRunDoesNotWaitForALock) {
+  // Rollback-journal mode: a writer holding an exclusive lock blocks readers.
+  db_.pragmas = {{"journal_mode", "delete"}};
+  db_.limits.busy_timeout_ms = 2000;
+  factory_ = std::make_unique<HandleFactory>(db_, RealTime());
+  ASSERT_TRUE(factory_->Prepare().ok());
+  auto writer = Open(Mode::kWrite);
+  auto reader = Open(Mode::kRead);
+  int64_t changes = 0;
+  ASSERT_TRUE(writer->Exec("CREATE TABLE t(v); BEGIN EXCLUSIVE; INSERT INTO t VALUES (1)",
+                           Millis(0), &changes)
+                  .ok());
+  bool gave_up = false;
+  auto start = std::chrono::steady_clock::now();
+  RunQuick(reader.get(), "SELECT count(*) FROM t", &gave_up);
+  EXPECT_TRUE(gave_up);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, Millis(500)) << "it waited for the lock";
+  // Outside a quick run busy_timeout applies: the read waits, then fails.
+  start = std::chrono::steady_clock::now();
+  EXPECT_EQ(RunQuery(reader.get(), "SELECT count(*) FROM t").code(), Code::kBusy);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, Millis(1900));
+  writer->Rollback();
+}
+
 TEST_F(HandleTest, ReadOnlyDatabaseFileOpensReadOnly) {
   auto w = Open(Mode::kWrite);
   int64_t changes = 0;

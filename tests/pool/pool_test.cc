@@ -312,6 +312,70 @@ TEST_F(PoolTest, CleanReturnKeepsTheHandleAndReusesItLifo) {
   EXPECT_EQ(AcquireNow(pool.get(), Mode::kRead)->id(), last);
 }
 
+TEST_F(PoolTest, QuickAcquireNeverOpensAHandle) {
+  config::PoolLimits limits;
+  limits.min_idle = 0;
+  limits.max_readers = 1;
+  auto pool = MakePool(limits);
+  bool built = false;
+  auto make_grant = [&built]() -> Pool::Grant {
+    built = true;
+    return [](std::unique_ptr<Handle> h) { return h; };
+  };
+  Pool::Acquired a = pool->Acquire(Mode::kRead, make_grant, /*may_open=*/false);
+  EXPECT_EQ(a.kind, Pool::Acquired::kMustOpen);
+  EXPECT_FALSE(built) << "no waiter was queued";
+  EXPECT_EQ(Side(*pool, Mode::kRead).open, 0);
+  EXPECT_EQ(events_.opened(Mode::kRead), 0);
+
+  auto h = AcquireNow(pool.get(), Mode::kRead);  // may open
+  ASSERT_TRUE(h);
+  // Full: the quick acquire queues like any other, building its Grant then.
+  a = pool->Acquire(Mode::kRead, make_grant, /*may_open=*/false);
+  EXPECT_EQ(a.kind, Pool::Acquired::kQueued);
+  EXPECT_TRUE(built);
+  EXPECT_TRUE(pool->CancelWaiter(Mode::kRead, a.waiter, AcquireResult::kTimeout));
+  ASSERT_TRUE(pool->ReturnQuickly(&h));
+  // Idle: granted at once.
+  built = false;
+  a = pool->Acquire(Mode::kRead, make_grant, /*may_open=*/false);
+  EXPECT_EQ(a.kind, Pool::Acquired::kGranted);
+  EXPECT_FALSE(built);
+  pool->Return(std::move(a.handle));
+}
+
+TEST_F(PoolTest, QuickReturnRefusesWhatNeedsSqliteWork) {
+  auto pool = MakePool(Writers(1));
+  auto h = AcquireNow(pool.get(), Mode::kWrite);
+  ASSERT_TRUE(RunQuery(h.get(), "CREATE TABLE t(v)").ok());
+  ASSERT_TRUE(RunQuery(h.get(), "BEGIN").ok());
+  ASSERT_TRUE(RunQuery(h.get(), "INSERT INTO t VALUES (1)").ok());
+  EXPECT_FALSE(pool->ReturnQuickly(&h)) << "a rollback is needed";
+  ASSERT_TRUE(h) << "the handle stays with the caller";
+  EXPECT_TRUE(h->InTransaction());
+  EXPECT_EQ(events_.lease_ended(Mode::kWrite), 0) << "nothing was counted";
+  EXPECT_TRUE(pool->Return(std::move(h)));
+
+  h = AcquireNow(pool.get(), Mode::kWrite);
+  ASSERT_TRUE(RunQuery(h.get(), "CREATE TEMP TABLE scratch(a)").ok());
+  EXPECT_FALSE(pool->ReturnQuickly(&h)) << "an unclean handle must be closed";
+  pool->Return(std::move(h));
+  EXPECT_EQ(events_.closed(Mode::kWrite, CloseReason::kReset), 1);
+
+  h = AcquireNow(pool.get(), Mode::kWrite);
+  clock_.Advance(Millis(config::PoolLimits().max_lifetime_ms));
+  EXPECT_FALSE(pool->ReturnQuickly(&h)) << "an expired handle must be closed";
+  pool->Return(std::move(h));
+  EXPECT_EQ(events_.closed(Mode::kWrite, CloseReason::kMaxLifetime), 1);
+
+  h = AcquireNow(pool.get(), Mode::kWrite);
+  const uint64_t id = h->id();
+  ASSERT_TRUE(pool->ReturnQuickly(&h));
+  EXPECT_FALSE(h);
+  EXPECT_EQ(Side(*pool, Mode::kWrite).idle, 1);
+  EXPECT_EQ(AcquireNow(pool.get(), Mode::kWrite)->id(), id);
+}
+
 TEST_F(PoolTest, UncleanReturnClosesWithResetAndWaiterGetsAFreshHandle) {
   auto pool = MakePool(Writers(1));
   auto h = AcquireNow(pool.get(), Mode::kWrite);

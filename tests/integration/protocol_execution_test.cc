@@ -1,0 +1,162 @@
+// Where requests run, seen from outside: whether a request finishes on the
+// I/O thread or moves to a worker (an overrunning quick run, a write, a
+// rollback) must never show in its answer, in reply order or in the pool.
+// Each test runs against the default daemon and against one that hands
+// every request to a worker (LITEPOOL_BENCH_EXECUTION=workers).
+#include <stdlib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/integration/protocol_fixture.h"
+
+namespace litepool::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+// Counts to `n`: a read that takes far longer than a quick run's budget.
+std::string CountTo(int n) {
+  return "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < " +
+         std::to_string(n) + ") SELECT count(*) FROM c";
+}
+
+class ExecutionTest : public ProtocolTest, public ::testing::WithParamInterface<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "workers") setenv("LITEPOOL_BENCH_EXECUTION", "workers", 1);
+    ProtocolTest::SetUp();
+    unsetenv("LITEPOOL_BENCH_EXECUTION");
+    Setup("CREATE TABLE kv(k INTEGER PRIMARY KEY, v TEXT);"
+          "INSERT INTO kv VALUES (1, 'one'), (2, 'two')");
+  }
+
+  json Overrides() override { return {{"defaults", {{"statement_timeout_ms", 1500}}}}; }
+
+  json Stats() {
+    LineClient admin = Connect();
+    return admin.Call({{"op", "stats"}});
+  }
+};
+
+TEST_P(ExecutionTest, OverrunningReadGivesTheWholeAnswer) {
+  LineClient client = Connect();
+  // Opens a read handle, so that the reads below start as quick runs.
+  ASSERT_TRUE(IsOk(client.Call({{"op", "query"}, {"db", "main"}, {"mode", "read"},
+                                {"sql", "SELECT 1"}})));
+  json one_shot = client.Call({{"op", "query"}, {"db", "main"}, {"mode", "read"},
+                               {"sql", CountTo(300000)}, {"id", 1}});
+  ASSERT_TRUE(IsOk(one_shot));
+  EXPECT_EQ(one_shot["rows"], json::parse("[[300000]]"));
+  EXPECT_EQ(one_shot["id"], 1);
+
+  std::string lease = Acquire(client, "read");
+  json on_lease = client.Call({{"op", "query"}, {"lease", lease}, {"sql", CountTo(250000)}});
+  ASSERT_TRUE(IsOk(on_lease));
+  EXPECT_EQ(on_lease["rows"], json::parse("[[250000]]"));
+  ASSERT_TRUE(IsOk(client.Call({{"op", "release"}, {"lease", lease}})));
+
+  json stats = Stats();
+  EXPECT_EQ(stats["leases"], 0) << "the one-shot lease was released: " << stats.dump();
+  EXPECT_EQ(stats["pools"]["main"]["read"]["leased"], 0) << stats.dump();
+}
+
+TEST_P(ExecutionTest, PipelinedMixOfQuickAndSlowRequestsAnswersInOrder) {
+  LineClient client = Connect();
+  std::string batch;
+  const int kRequests = 60;
+  for (int i = 0; i < kRequests; ++i) {
+    json request;
+    switch (i % 4) {
+      case 0:
+        request = {{"op", "query"}, {"db", "main"}, {"mode", "read"},
+                   {"sql", "SELECT v FROM kv WHERE k = ?"}, {"params", {1}}};
+        break;
+      case 1:
+        request = {{"op", "query"}, {"db", "main"}, {"sql", "INSERT INTO kv(v) VALUES (?)"},
+                   {"params", {"row" + std::to_string(i)}}};
+        break;
+      case 2:
+        request = {{"op", "query"}, {"db", "main"}, {"mode", "read"}, {"sql", CountTo(20000)}};
+        break;
+      default:
+        request = {{"op", "ping"}};
+    }
+    request["id"] = i;
+    batch += request.dump() + "\n";
+  }
+  ASSERT_TRUE(client.SendRaw(batch));
+  for (int i = 0; i < kRequests; ++i) {
+    auto line = client.ReadLine(milliseconds(10000));
+    ASSERT_TRUE(line) << "no reply " << i;
+    json reply = json::parse(*line);
+    ASSERT_TRUE(IsOk(reply));
+    ASSERT_EQ(reply["id"], i) << "out of order";
+    if (i % 4 == 0) EXPECT_EQ(reply["rows"], json::parse("[[\"one\"]]"));
+    if (i % 4 == 1) EXPECT_EQ(reply["changes"], 1);
+    if (i % 4 == 2) EXPECT_EQ(reply["rows"], json::parse("[[20000]]"));
+  }
+  json count = client.Call({{"op", "query"}, {"db", "main"}, {"sql", "SELECT count(*) FROM kv"}});
+  EXPECT_EQ(count["rows"], json::array({json::array({2 + kRequests / 4})}));
+}
+
+TEST_P(ExecutionTest, ReleaseRollsBackAnOpenTransaction) {
+  LineClient client = Connect();
+  std::string lease = Acquire(client, "write");
+  ASSERT_TRUE(IsOk(client.Call({{"op", "exec"}, {"lease", lease}, {"sql", "BEGIN"}})));
+  ASSERT_TRUE(IsOk(client.Call(
+      {{"op", "query"}, {"lease", lease}, {"sql", "INSERT INTO kv VALUES (3, 'three')"}})));
+  // A read inside the transaction sees its own write.
+  json inside = client.Call(
+      {{"op", "query"}, {"lease", lease}, {"sql", "SELECT count(*) FROM kv"}});
+  EXPECT_EQ(inside["rows"], json::parse("[[3]]"));
+  json released = client.Call({{"op", "release"}, {"lease", lease}});
+  ASSERT_TRUE(IsOk(released));
+  EXPECT_EQ(released["rolled_back"], true);
+
+  // The same handle (max_writers 1) serves the next lease, clean.
+  std::string next = Acquire(client, "write");
+  json after = client.Call({{"op", "query"}, {"lease", next}, {"sql", "SELECT count(*) FROM kv"}});
+  EXPECT_EQ(after["rows"], json::parse("[[2]]"));
+  json clean = client.Call({{"op", "release"}, {"lease", next}});
+  EXPECT_EQ(clean["rolled_back"], false);
+}
+
+TEST_P(ExecutionTest, SlowReadDoesNotDelayOtherConnections) {
+  LineClient slow = Connect();
+  // A read handle idle beforehand, so the slow read starts at once where
+  // quick runs start (a handle still to be opened is opened by a worker).
+  ASSERT_TRUE(IsOk(slow.Call({{"op", "query"}, {"db", "main"}, {"mode", "read"},
+                              {"sql", "SELECT 1"}})));
+  // Endless: it ends by statement_timeout_ms (1.5 s), so the reads below
+  // certainly overlap it.
+  ASSERT_TRUE(slow.Send(json({{"op", "query"}, {"db", "main"}, {"mode", "read"},
+                              {"sql", "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 "
+                                      "FROM c) SELECT count(*) FROM c"}})
+                            .dump()));
+  std::this_thread::sleep_for(milliseconds(100));  // let it start
+  LineClient fast = Connect();
+  auto start = steady_clock::now();
+  for (int i = 0; i < 5; ++i) {
+    json reply = fast.Call({{"op", "query"}, {"db", "main"}, {"mode", "read"},
+                            {"sql", "SELECT v FROM kv WHERE k = 2"}});
+    ASSERT_TRUE(IsOk(reply));
+    EXPECT_EQ(reply["rows"], json::parse("[[\"two\"]]"));
+  }
+  EXPECT_LT(steady_clock::now() - start, milliseconds(700))
+      << "point reads waited for the slow statement";
+  EXPECT_FALSE(slow.ReadLine(milliseconds(0))) << "the slow statement ended early";
+  auto line = slow.ReadLine(milliseconds(10000));
+  ASSERT_TRUE(line);
+  EXPECT_TRUE(IsError(json::parse(*line), "statement_timeout"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, ExecutionTest, ::testing::Values("quick", "workers"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace litepool::testing
