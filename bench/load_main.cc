@@ -1,6 +1,7 @@
 // litepool_load: litepoold measured beside its limits in one run. Starts an
-// echo server (the physical limit of a socket daemon here), litepoold with
-// worker threads and litepoold with SQL inline on the I/O thread, runs every
+// echo server (the physical limit of a socket daemon here), litepoold as
+// shipped and litepoold handing every request to a worker thread (its
+// earlier model, LITEPOOL_BENCH_EXECUTION=workers), runs every
 // scenario against each, back to back, and prints medians and ratios; then
 // the in-process SQLite floor, idle memory and the lease soak.
 // Usage: litepool_load --help. Results: bench/RESULTS.md.
@@ -38,15 +39,15 @@ const char kUsage[] =
     "usage: litepool_load [options]\n"
     "  --daemon PATH        litepoold to start (default: ../server/litepoold beside this binary)\n"
     "  --socket PATH        use a running litepoold instead: its database 'main' gets the\n"
-    "                       tables kv and w (created if missing); no inline target, floor or\n"
+    "                       tables kv and w (created if missing); no workers target, floor or\n"
     "                       memory tests then\n"
     "  --echo PATH          echo_server to start (default: beside this binary)\n"
     "  --daemon-prefix CMD  run litepoold under CMD (split at spaces), e.g.\n"
     "                       \"valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out\"\n"
     "  --scenarios LIST     point_select,lease10,acquire_release,insert,mixed (default: all)\n"
     "  --clients LIST       connection counts (default 1,8,64)\n"
-    "  --targets LIST       echo,workers,inline,workers_lib (default echo,workers,inline)\n"
-    "  --inline-scenarios L scenarios also run with LITEPOOL_BENCH_INLINE=1\n"
+    "  --targets LIST       echo,litepoold,workers,litepoold_lib (default echo,litepoold,workers)\n"
+    "  --workers-scenarios L scenarios also run with LITEPOOL_BENCH_EXECUTION=workers\n"
     "                       (default point_select,acquire_release)\n"
     "  --seconds S          measured seconds per run (default 5)\n"
     "  --warmup S           unmeasured seconds before each run (default 0.5)\n"
@@ -71,8 +72,8 @@ struct Args {
   std::vector<std::string> scenarios = {"point_select", "lease10", "acquire_release", "insert",
                                         "mixed"};
   std::vector<int> clients = {1, 8, 64};
-  std::vector<std::string> targets = {"echo", "workers", "inline"};
-  std::vector<std::string> inline_scenarios = {"point_select", "acquire_release"};
+  std::vector<std::string> targets = {"echo", "litepoold", "workers"};
+  std::vector<std::string> workers_scenarios = {"point_select", "acquire_release"};
   double seconds = 5;
   double warmup = 0.5;
   int repeat = 3;
@@ -132,8 +133,8 @@ bool ParseArgs(int argc, char** argv, Args* a, std::string* error) {
       a->scenarios = SplitList(v);
     else if (flag == "--targets")
       a->targets = SplitList(v);
-    else if (flag == "--inline-scenarios")
-      a->inline_scenarios = SplitList(v);
+    else if (flag == "--workers-scenarios")
+      a->workers_scenarios = SplitList(v);
     else if (flag == "--clients") {
       a->clients.clear();
       for (const auto& c : SplitList(v)) a->clients.push_back(std::atoi(c.c_str()));
@@ -173,13 +174,13 @@ bool ParseArgs(int argc, char** argv, Args* a, std::string* error) {
     }
   }
   for (const auto& t : a->targets) {
-    if (t != "echo" && t != "workers" && t != "inline" && t != "workers_lib") {
+    if (t != "echo" && t != "litepoold" && t != "workers" && t != "litepoold_lib") {
       *error = "unknown target " + t;
       return false;
     }
   }
   if (!a->socket.empty()) {
-    a->targets.erase(std::remove(a->targets.begin(), a->targets.end(), "inline"), a->targets.end());
+    a->targets.erase(std::remove(a->targets.begin(), a->targets.end(), "workers"), a->targets.end());
   }
   return true;
 }
@@ -192,7 +193,7 @@ std::string Beside(const char* argv0, const std::string& relative) {
 // One litepoold in its own directory with its own copy of the bench database.
 class DaemonUnderTest {
  public:
-  bool Start(const Args& a, const std::string& dir, bool inline_mode, std::string* error) {
+  bool Start(const Args& a, const std::string& dir, bool workers_mode, std::string* error) {
     dir_ = dir;
     std::filesystem::create_directories(dir);
     socket_ = dir + "/litepool.sock";
@@ -210,7 +211,7 @@ class DaemonUnderTest {
     };
     std::ofstream(dir + "/litepool.json") << config.dump(2) << "\n";
     std::vector<std::string> env;
-    if (inline_mode) env.push_back("LITEPOOL_BENCH_INLINE=1");
+    if (workers_mode) env.push_back("LITEPOOL_BENCH_EXECUTION=workers");
     std::vector<std::string> argv = a.daemon_prefix;
     argv.insert(argv.end(), {a.daemon, "--config", dir + "/litepool.json"});
     if (!proc_.Start(argv, env, dir + "/daemon.log", error)) {
@@ -374,21 +375,21 @@ int Main(int argc, char** argv) {
       return 1;
     }
   }
-  DaemonUnderTest workers, inline_daemon;
-  std::string workers_socket = a.socket;
-  pid_t workers_pid = -1;
-  bool need_workers = Contains(a.targets, "workers") || Contains(a.targets, "workers_lib") ||
-                      (Contains(a.targets, "echo") && !Contains(a.targets, "inline"));
-  if (a.socket.empty() && need_workers) {
-    if (!workers.Start(a, scratch.path() + "/workers", false, &error)) {
+  DaemonUnderTest shipped, workers_daemon;
+  std::string shipped_socket = a.socket;
+  pid_t shipped_pid = -1;
+  bool need_shipped = Contains(a.targets, "litepoold") || Contains(a.targets, "litepoold_lib") ||
+                      (Contains(a.targets, "echo") && !Contains(a.targets, "workers"));
+  if (a.socket.empty() && need_shipped) {
+    if (!shipped.Start(a, scratch.path() + "/litepoold", false, &error)) {
       std::cerr << "litepool_load: " << error << "\n";
       return 1;
     }
-    workers_socket = workers.socket();
-    workers_pid = workers.pid();
+    shipped_socket = shipped.socket();
+    shipped_pid = shipped.pid();
   }
-  if (Contains(a.targets, "inline") &&
-      !inline_daemon.Start(a, scratch.path() + "/inline", true, &error)) {
+  if (Contains(a.targets, "workers") &&
+      !workers_daemon.Start(a, scratch.path() + "/workers", true, &error)) {
     std::cerr << "litepool_load: " << error << "\n";
     return 1;
   }
@@ -398,7 +399,7 @@ int Main(int argc, char** argv) {
   }
   error.clear();
   ReplySizes sizes =
-      ProbeReplySizes(workers_socket.empty() ? inline_daemon.socket() : workers_socket, &error);
+      ProbeReplySizes(shipped_socket.empty() ? workers_daemon.socket() : shipped_socket, &error);
   if (!error.empty()) fail(error);
   out["reply_bytes"] = {{"point_select", sizes[Step::kPointSelect]},
                         {"insert", sizes[Step::kInsert]},
@@ -412,7 +413,7 @@ int Main(int argc, char** argv) {
     for (const auto& s : a.scenarios) {
       for (int c : a.clients) {
         for (const auto& t : a.targets) {
-          if (t == "inline" && !Contains(a.inline_scenarios, s)) continue;
+          if (t == "workers" && !Contains(a.workers_scenarios, s)) continue;
           LoadOptions o;
           o.scenario = *ParseScenario(s);
           o.connections = c;
@@ -426,13 +427,13 @@ int Main(int argc, char** argv) {
             o.socket = echo_socket;
             o.echo = true;
             o.server_pid = echo.pid();
-          } else if (t == "inline") {
-            o.socket = inline_daemon.socket();
-            o.server_pid = inline_daemon.pid();
+          } else if (t == "workers") {
+            o.socket = workers_daemon.socket();
+            o.server_pid = workers_daemon.pid();
           } else {
-            o.socket = workers_socket;
-            o.server_pid = workers_pid;
-            if (t == "workers_lib") o.driver = "lib";
+            o.socket = shipped_socket;
+            o.server_pid = shipped_pid;
+            if (t == "litepoold_lib") o.driver = "lib";
           }
           LoadResult r = RunLoad(o);
           RunRecord rec = MakeRecord(s, c, t, rep, r);
@@ -474,7 +475,7 @@ int Main(int argc, char** argv) {
     out["pgbench_tps"] = p;
   }
   echo.Stop();
-  inline_daemon.Stop();
+  workers_daemon.Stop();
 
   // The floor: the same point select in this process.
   if (a.floor_seconds > 0 && a.socket.empty()) {
@@ -498,7 +499,7 @@ int Main(int argc, char** argv) {
       out["sqlite_floor"] = floor;
     }
   }
-  workers.Stop();
+  shipped.Stop();
 
   // Memory and scale, each on a fresh daemon.
   if (a.idle_conns > 0 && a.socket.empty()) {

@@ -23,18 +23,17 @@ struct RatioDef {
 
 // Which ratios the report prints, where both sides were measured.
 const RatioDef kRatios[] = {
+    {"litepoold/echo rt/s", "litepoold", "echo", &RunRecord::rt_per_s},
+    {"litepoold/echo p99", "litepoold", "echo", &RunRecord::p99_us},
     {"workers/echo rt/s", "workers", "echo", &RunRecord::rt_per_s},
-    {"workers/echo p99", "workers", "echo", &RunRecord::p99_us},
-    {"inline/echo rt/s", "inline", "echo", &RunRecord::rt_per_s},
-    {"inline/echo p99", "inline", "echo", &RunRecord::p99_us},
-    {"inline/workers rt/s", "inline", "workers", &RunRecord::rt_per_s},
-    {"inline/workers p99", "inline", "workers", &RunRecord::p99_us},
-    {"lib/raw rt/s", "workers_lib", "workers", &RunRecord::rt_per_s},
+    {"litepoold/workers rt/s", "litepoold", "workers", &RunRecord::rt_per_s},
+    {"litepoold/workers p99", "litepoold", "workers", &RunRecord::p99_us},
+    {"lib/raw rt/s", "litepoold_lib", "litepoold", &RunRecord::rt_per_s},
     // Server CPU per round trip: less sensitive than throughput to other
     // tenants of a shared machine (a one-thread server gets a smaller
     // fair share of contended cores than a many-thread one).
-    {"workers/echo srv_cpu", "workers", "echo", &RunRecord::server_cpu_us_per_rt},
-    {"inline/workers srv_cpu", "inline", "workers", &RunRecord::server_cpu_us_per_rt},
+    {"litepoold/echo srv_cpu", "litepoold", "echo", &RunRecord::server_cpu_us_per_rt},
+    {"litepoold/workers srv_cpu", "litepoold", "workers", &RunRecord::server_cpu_us_per_rt},
 };
 
 std::string Fixed(double v, int decimals) {
@@ -215,11 +214,11 @@ nlohmann::ordered_json Report::RatiosJson(const std::vector<std::string>& scenar
       }
       auto pg = pgbench_tps.find(c);
       if (s == "point_select" && pg != pgbench_tps.end() && pg->second > 0) {
+        if (auto cell = Median(s, c, "litepoold")) {
+          ratios["litepoold/pgbouncer tps"] = cell->median.rt_per_s / pg->second;
+        }
         if (auto cell = Median(s, c, "workers")) {
           ratios["workers/pgbouncer tps"] = cell->median.rt_per_s / pg->second;
-        }
-        if (auto cell = Median(s, c, "inline")) {
-          ratios["inline/pgbouncer tps"] = cell->median.rt_per_s / pg->second;
         }
       }
       if (!ratios.empty()) out.push_back({{"scenario", s}, {"clients", c}, {"ratios", ratios}});

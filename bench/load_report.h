@@ -17,7 +17,7 @@ namespace litepool::bench {
 struct RunRecord {
   std::string scenario;
   int clients = 0;
-  std::string target;  // echo, workers, inline, workers_lib
+  std::string target;  // echo, litepoold, workers, litepoold_lib
   int repeat = 0;
   double rt_per_s = 0;      // round trips per second
   double cycles_per_s = 0;  // scenario cycles per second
