@@ -2,8 +2,8 @@
 # The whole comparison in one command: builds Release, then measures
 # litepoold (as shipped, and handing every request to a worker) beside the
 # echo server, the in-process SQLite floor and PgBouncer + PostgreSQL, plus
-# idle memory, the
-# 1M-cycle soak and the hot-path micro-benchmarks, and prints the ratios.
+# idle memory, the 1M-cycle soak and the hot-path micro-benchmarks, and
+# prints the ratios.
 #
 #   bench/run.sh [litepool_load options...]     # e.g. --seconds 2 --repeat 1
 #

@@ -140,7 +140,7 @@ std::string LowerAscii(std::string_view text) {
   return out;
 }
 
-std::string Escape(std::string_view value) {
+std::string Escape(std::string_view value, bool escape_non_ascii) {
   std::string out;
   out.reserve(value.size());
   for (char c : value) {
@@ -148,13 +148,11 @@ std::string Escape(std::string_view value) {
     if (c == '"' || c == '\\') {
       out.push_back('\\');
       out.push_back(c);
-    } else if (u < 0x20 || u == 0x7f) {
+    } else if (u < 0x20 || u == 0x7f || (u > 0x7f && escape_non_ascii)) {
       char buf[5];
       std::snprintf(buf, sizeof buf, "\\x%02x", u);
       out.append(buf);
     } else {
-      // Bytes above 0x7f pass: parsed JSON strings are valid UTF-8, and
-      // escaping them would mangle non-ASCII paths.
       out.push_back(c);
     }
   }

@@ -35,6 +35,9 @@ std::string LowerAscii(std::string_view text);
 // escaped, so that any user text keeps an error message on one line.
 std::string Quote(std::string_view value);
 // The same escaping without the quotes, for keys inside a dotted path.
-std::string Escape(std::string_view value);
+// Bytes above 0x7f pass unless `escape_non_ascii`: parsed JSON strings are
+// valid UTF-8, and escaping them would mangle non-ASCII paths, but raw input
+// quoted by a parse error may not be.
+std::string Escape(std::string_view value, bool escape_non_ascii = false);
 
 }  // namespace litepool::config::internal

@@ -18,24 +18,6 @@
 namespace litepool::config::internal {
 namespace {
 
-// The parser's message quotes the bytes it last read, which may be invalid
-// UTF-8 or control bytes; all of them are escaped so the message stays
-// printable on one line.
-std::string EscapeDetail(std::string_view detail) {
-  std::string out;
-  for (char c : detail) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u >= 0x7f) {
-      char buf[5];
-      std::snprintf(buf, sizeof buf, "\\x%02x", u);
-      out.append(buf);
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
 class StrictBuilder {
  public:
   explicit StrictBuilder(std::string_view text) : text_(text) {}
@@ -84,7 +66,8 @@ class StrictBuilder {
     at = at == std::string_view::npos ? at : what.find(": ", at);
     std::string_view detail = at == std::string_view::npos ? what : what.substr(at + 2);
     error_ = "invalid JSON at byte " + std::to_string(position) + " (line " + std::to_string(line) +
-             ", column " + std::to_string(column) + "): " + EscapeDetail(detail);
+             ", column " + std::to_string(column) +
+             "): " + Escape(detail, /*escape_non_ascii=*/true);
     return false;
   }
 

@@ -310,13 +310,16 @@ Status Handle::Bind(sqlite3_stmt* stmt, const Params& params) {
 
 Status Handle::Step(sqlite3_stmt* stmt, RowSink* sink) {
   int ncol = sqlite3_column_count(stmt);
-  std::vector<std::string_view> names(ncol);
+  // Member buffers, so a query allocates nothing here once warm.
+  std::vector<std::string_view>& names = column_names_;
+  names.resize(ncol);
   for (int i = 0; i < ncol; ++i) {
     const char* n = sqlite3_column_name(stmt, i);
     names[i] = n ? n : "";
   }
   sink->Columns(names);
-  std::vector<ValueView> cells(ncol);
+  std::vector<ValueView>& cells = cells_;
+  cells.resize(ncol);
   for (;;) {
     int rc = sqlite3_step(stmt);
     if (rc == SQLITE_DONE) return Status();

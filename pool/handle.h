@@ -144,6 +144,8 @@ class Handle {
   TimePoint statement_deadline_;   // TimePoint::max() when none
   QuickRun* quick_ = nullptr;      // set while a quick run is stepping
   Millis busy_timeout_{0};
+  std::vector<std::string_view> column_names_;  // Step()'s, reused
+  std::vector<ValueView> cells_;                 // likewise
   std::list<std::string> lru_;     // most recently used first
   std::unordered_map<std::string_view, std::pair<Cached, std::list<std::string>::iterator>>
       cache_;

@@ -286,6 +286,7 @@ Dispatcher::LeaseRun Dispatcher::RunOnLease(ClientId client, LeaseId lease, cons
   QuickRun quick{start + kQuickBudget};
   QuickRun* quick_ptr = place == Place::kIoThread ? &quick : nullptr;
   std::string& reply = run.reply;
+  reply.reserve(256);  // one allocation for the typical small result
   if (req.op == Op::kQuery) {
     ResultWriter sink(&reply, req.id_json, services_->max_result_bytes->load());
     StatementOutcome outcome;
