@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdlib>
+#include <thread>
+
+#include <boost/asio/post.hpp>
 
 #include "log/log.h"
 
@@ -88,12 +91,16 @@ Status Daemon::Start() {
       [this](Listener::Socket socket, const ClientInfo& peer) { Accept(std::move(socket), peer); });
   Status st = listener_->Open();
   if (!st.ok()) return st;
+  session_threads_ =
+      std::make_unique<SessionThreads>(SessionThreads::DefaultCount(std::thread::hardware_concurrency()));
+  session_threads_->Start();
   reaper_->Start();
 
   auto event = log::Info("listening");
   event.Str("socket", config_.socket);
   if (!metrics_url.empty()) event.Str("metrics", metrics_url);
   event.Str("config", config_.source).Int("pid", ::getpid()).Int("workers", workers_->threads());
+  event.Int("io_threads", session_threads_->count());
   return Status();
 }
 
@@ -108,15 +115,17 @@ int Daemon::Run() {
   WaitForHangup();
   io_.run();
 
-  // The I/O loop has ended: every session is stopped and its leases queued
-  // for return. Stop the reaper, make the pools close what comes back, and
-  // let the workers finish.
+  // The drain has ended: every session was told to stop, and its thread
+  // ends once its sessions have (their leases queued for return). Stop the
+  // reaper, make the pools close what comes back, and let the workers finish.
+  session_threads_->Join();
   reaper_->Stop();
   for (const auto& pool : pools_.All()) pool->Shutdown(CloseReason::kShutdown);
   for (const auto& pool : retired_pools_) pool->Shutdown(CloseReason::kReload);
   workers_->Stop();
   // Run what the workers posted back (each handler sees its session
   // stopped), so no session outlives the I/O context it was made on.
+  session_threads_->Drain();
   io_.restart();
   io_.poll();
   sessions_.clear();
@@ -240,8 +249,7 @@ void Daemon::FinishDrain() {
   size_t left = leases_.size();
   if (left > 0) log::Warn("drain_revoking").Int("leases", static_cast<int64_t>(left));
   listener_->Close();
-  auto sessions = sessions_;  // Stop() removes from sessions_
-  for (auto& [id, session] : sessions) session->Stop();
+  for (auto& [id, session] : sessions_) session->PostStop();
   signals_.cancel();
   hangups_.cancel();
   io_.stop();
@@ -258,18 +266,30 @@ Status Daemon::Admit(const ClientInfo&) const {
 
 void Daemon::Accept(Listener::Socket socket, const ClientInfo& peer) {
   ClientContext client{next_client_++, peer};
-  auto session = std::make_shared<Session>(io_, std::move(socket), client, this);
+  // Move the connection to the thread that will serve it.
+  asio::io_context& io = session_threads_->Next();
+  boost::system::error_code ec;
+  Session::Socket moved(io);
+  moved.assign(asio::local::stream_protocol(), socket.release(ec), ec);
+  if (ec) {
+    log::Warn("accept_failed").Str("error", ec.message());
+    return;
+  }
+  auto session = std::make_shared<Session>(io, std::move(moved), client, this);
   sessions_.emplace(client.id, session);
   ++client_count_;
   metrics_->ClientConnected();
-  session->Start();
+  asio::post(io, [session] { session->Start(); });
 }
 
 void Daemon::SessionClosed(Session* session) {
-  if (sessions_.erase(session->id()) > 0) {
-    --client_count_;
-    metrics_->ClientDisconnected();
-  }
+  // On the session's thread; sessions_ belongs to the main thread.
+  asio::post(io_, [this, id = session->id()] {
+    if (sessions_.erase(id) > 0) {
+      --client_count_;
+      metrics_->ClientDisconnected();
+    }
+  });
 }
 
 }  // namespace litepool::server

@@ -21,10 +21,12 @@
 #include "server/dispatcher.h"
 #include "server/listener.h"
 #include "server/session.h"
+#include "server/session_threads.h"
 
 namespace litepool::server {
 
-// Constructed and run on the main thread, which becomes the I/O thread.
+// Constructed and run on the main thread, which runs accept, signals,
+// reload and the drain; client sessions run on the SessionThreads.
 class Daemon final : public SessionHost {
  public:
   explicit Daemon(config::Config config);
@@ -68,6 +70,7 @@ class Daemon final : public SessionHost {
   Services services_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<Listener> listener_;
+  std::unique_ptr<SessionThreads> session_threads_;
   // Pools a reload removed: kept alive until exit, since their last leases
   // may still be returning to them.
   std::vector<std::shared_ptr<Pool>> retired_pools_;
@@ -79,7 +82,7 @@ class Daemon final : public SessionHost {
   std::chrono::steady_clock::time_point drain_deadline_;
   std::atomic<int> client_count_{0};
   ClientId next_client_ = 1;
-  std::unordered_map<ClientId, std::shared_ptr<Session>> sessions_;  // I/O thread only
+  std::unordered_map<ClientId, std::shared_ptr<Session>> sessions_;  // main thread only
 };
 
 }  // namespace litepool::server

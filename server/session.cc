@@ -213,10 +213,21 @@ void Session::Finish(std::string reply) {
   } else {
     out_ += reply;
   }
-  Write();
+  ScheduleWrite();
   ProcessNext();
   Read();
   MaybeCloseAfterEof();
+}
+
+void Session::ScheduleWrite() {
+  // A write in flight picks up out_ when it completes.
+  if (write_scheduled_ || write_in_flight_) return;
+  write_scheduled_ = true;
+  asio::post(io_, [self = shared_from_this()] {
+    self->write_scheduled_ = false;
+    self->Write();
+    self->MaybeCloseAfterEof();
+  });
 }
 
 void Session::Write() {
@@ -244,6 +255,10 @@ void Session::Write() {
 
 void Session::MaybeCloseAfterEof() {
   if (eof_ && !busy_ && lines_.empty() && !write_in_flight_ && out_.empty()) Stop();
+}
+
+void Session::PostStop() {
+  asio::post(io_, [self = shared_from_this()] { self->Stop(); });
 }
 
 void Session::Stop() {
