@@ -123,12 +123,18 @@ struct LateReply {
 
 std::string RunLine(const ClientContext& client, std::string_view line) {
   auto late = std::make_shared<LateReply>();
-  Outcome outcome = world->dispatcher->Run(client, line, [late](std::string reply) {
+  server::Completion complete = [late](std::string reply) {
     std::lock_guard lock(late->mu);
     late->reply = std::move(reply);
     late->done = true;
     late->cv.notify_all();
-  });
+  };
+  // As a session runs it: from the I/O thread, then on a worker whatever
+  // could block (here on this thread; the Dispatcher cannot tell).
+  Outcome outcome = world->dispatcher->Run(client, line, complete, server::Place::kIoThread);
+  if (outcome.rest) {
+    outcome = world->dispatcher->Continue(client, std::move(*outcome.rest), complete);
+  }
   if (!outcome.queued) return outcome.reply;
   // One connection runs one request at a time and leases are returned after
   // every input, so a wait is rare; answer it as the session's timer would.
