@@ -194,8 +194,12 @@ struct DispatchWorld {
     if (!dir.empty()) std::filesystem::remove_all(dir, ignored);
   }
 
+  // As a session runs a request: from the I/O thread, and whatever could
+  // block continued (here, on this thread, as a worker would).
   std::string Run(std::string_view line) {
-    server::Outcome o = dispatcher->Run(client, line, [](std::string) {});
+    server::Completion ignore = [](std::string) {};
+    server::Outcome o = dispatcher->Run(client, line, ignore, server::Place::kIoThread);
+    if (o.rest) o = dispatcher->Continue(client, std::move(*o.rest), ignore);
     return std::move(o.reply);
   }
 };
