@@ -17,7 +17,7 @@ SessionThreads::SessionThreads(int count) {
 SessionThreads::~SessionThreads() { Join(); }
 
 int SessionThreads::DefaultCount(unsigned cores) {
-  return static_cast<int>(std::clamp(cores, 1u, 4u));
+  return static_cast<int>(std::clamp(cores / 2, 1u, 4u));
 }
 
 void SessionThreads::Start() {
