@@ -269,9 +269,11 @@ void Daemon::Accept(Listener::Socket socket, const ClientInfo& peer) {
   // Move the connection to the thread that will serve it.
   asio::io_context& io = session_threads_->Next();
   boost::system::error_code ec;
+  int fd = socket.release(ec);
   Session::Socket moved(io);
-  moved.assign(asio::local::stream_protocol(), socket.release(ec), ec);
+  if (!ec) moved.assign(asio::local::stream_protocol(), fd, ec);
   if (ec) {
+    if (fd >= 0 && !moved.is_open()) ::close(fd);
     log::Warn("accept_failed").Str("error", ec.message());
     return;
   }
