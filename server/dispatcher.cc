@@ -74,6 +74,23 @@ Outcome Done(std::string reply) {
 
 Outcome Fail(const Request& req, const Status& st) { return Done(ErrorReply(req.id_json, st)); }
 
+// Hands the rest of `req` to a worker, from `stage`.
+Outcome Later(Continuation::Stage stage, Request& req) {
+  Outcome o;
+  o.rest = std::make_unique<Continuation>();
+  o.rest->stage = stage;
+  o.rest->request = std::move(req);
+  return o;
+}
+
+Outcome ReleaseReply(std::string_view id_json, bool rolled_back) {
+  std::string out;
+  ReplyWriter w(&out, id_json);
+  w.Key("rolled_back").Bool(rolled_back);
+  w.Finish();
+  return Done(std::move(out));
+}
+
 }  // namespace
 
 // An acquire (or one-shot statement) queued in a pool: what is needed to
@@ -114,14 +131,8 @@ Outcome Dispatcher::Continue(const ClientContext& client, Continuation rest,
     }
     case Continuation::Stage::kOneShot:
       return Done(RunOneShot(client.id, rest.lease, req, Place::kWorker).reply);
-    case Continuation::Stage::kRelease: {
-      bool rolled_back = rest.taken.pool->Return(std::move(rest.taken.handle));
-      std::string out;
-      ReplyWriter w(&out, req.id_json);
-      w.Key("rolled_back").Bool(rolled_back);
-      w.Finish();
-      return Done(std::move(out));
-    }
+    case Continuation::Stage::kRelease:
+      return ReleaseReply(req.id_json, rest.taken.pool->Return(std::move(rest.taken.handle)));
   }
   return Done(ErrorReply(req.id_json, Status(Code::kInternal, "unreachable")));
 }
@@ -232,12 +243,8 @@ Outcome Dispatcher::Acquire(Call& call) {
   switch (got.kind) {
     case Pool::Acquired::kFailed:
       return Fail(req, got.status);
-    case Pool::Acquired::kMustOpen: {
-      Outcome o;
-      o.rest = std::make_unique<Continuation>();
-      o.rest->request = std::move(req);
-      return o;
-    }
+    case Pool::Acquired::kMustOpen:
+      return Later(Continuation::Stage::kRequest, req);
     case Pool::Acquired::kQueued: {
       Outcome o;
       o.queued = true;
@@ -261,11 +268,8 @@ Outcome Dispatcher::Acquire(Call& call) {
   }
   LeaseRun run = RunOneShot(client.id, id, req, call.place);
   if (!run.gave_up) return Done(std::move(run.reply));
-  Outcome o;
-  o.rest = std::make_unique<Continuation>();
-  o.rest->stage = Continuation::Stage::kOneShot;
+  Outcome o = Later(Continuation::Stage::kOneShot, req);
   o.rest->lease = id;
-  o.rest->request = std::move(req);
   return o;
 }
 
@@ -306,7 +310,6 @@ Dispatcher::LeaseRun Dispatcher::RunOnLease(ClientId client, LeaseId lease, cons
   Status end = services_->leases->End(use, &taken);
   if (!end.ok()) {
     if (taken.handle) GiveBack(taken.pool, std::move(taken.handle), place);
-    run.gave_up = false;
     run.reply = ErrorReply(req.id_json, end);
     return run;
   }
@@ -345,10 +348,7 @@ Outcome Dispatcher::Statement(Call& call) {
   }
   LeaseRun run = RunOnLease(call.client.id, req.lease, req, call.place);
   if (!run.gave_up) return Done(std::move(run.reply));
-  Outcome o;
-  o.rest = std::make_unique<Continuation>();
-  o.rest->request = std::move(req);
-  return o;
+  return Later(Continuation::Stage::kRequest, req);
 }
 
 Outcome Dispatcher::Release(Call& call) {
@@ -360,19 +360,12 @@ Outcome Dispatcher::Release(Call& call) {
   Status st = services_->leases->Take(call.client.id, req.lease, &taken);
   if (!st.ok()) return Fail(req, st);
   if (call.place == Place::kIoThread && !taken.pool->ReturnQuickly(&taken.handle)) {
-    Outcome o;
-    o.rest = std::make_unique<Continuation>();
-    o.rest->stage = Continuation::Stage::kRelease;
-    o.rest->request = std::move(req);
+    Outcome o = Later(Continuation::Stage::kRelease, req);
     o.rest->taken = std::move(taken);
     return o;
   }
   bool rolled_back = taken.handle ? taken.pool->Return(std::move(taken.handle)) : false;
-  std::string out;
-  ReplyWriter w(&out, req.id_json);
-  w.Key("rolled_back").Bool(rolled_back);
-  w.Finish();
-  return Done(std::move(out));
+  return ReleaseReply(req.id_json, rolled_back);
 }
 
 bool Dispatcher::IsAdmin(const ClientContext& client) const {

@@ -114,32 +114,27 @@ void Session::ProcessNext() {
     return;
   }
   if (!host_->quick_runs()) {
-    RunOnWorker(std::move(line));
+    OnWorker([this, line = std::move(line)] {
+      return host_->dispatcher().Run(client_, line, complete_);
+    });
     return;
   }
   Outcome outcome = host_->dispatcher().Run(client_, line, complete_, Place::kIoThread);
   if (outcome.rest) {
-    ContinueOnWorker(std::move(outcome.rest));
+    // std::function needs a copyable closure.
+    std::shared_ptr<Continuation> rest(std::move(outcome.rest));
+    OnWorker([this, rest] {
+      return host_->dispatcher().Continue(client_, std::move(*rest), complete_);
+    });
     return;
   }
   OnOutcome(std::move(outcome));
 }
 
-void Session::RunOnWorker(std::string line) {
-  host_->workers().Post([self = shared_from_this(), line = std::move(line)] {
-    Outcome outcome = self->host_->dispatcher().Run(self->client_, line, self->complete_);
-    asio::post(self->io_, [self, outcome = std::move(outcome)]() mutable {
-      self->OnOutcome(std::move(outcome));
-    });
-  });
-}
-
-void Session::ContinueOnWorker(std::unique_ptr<Continuation> rest) {
-  // std::function needs a copyable closure.
-  std::shared_ptr<Continuation> shared(std::move(rest));
-  host_->workers().Post([self = shared_from_this(), rest = std::move(shared)] {
-    Outcome outcome = self->host_->dispatcher().Continue(self->client_, std::move(*rest),
-                                                         self->complete_);
+void Session::OnWorker(std::function<Outcome()> work) {
+  // `work` may use `this`: the task holds the session alive.
+  host_->workers().Post([self = shared_from_this(), work = std::move(work)] {
+    Outcome outcome = work();
     asio::post(self->io_, [self, outcome = std::move(outcome)]() mutable {
       self->OnOutcome(std::move(outcome));
     });

@@ -11,6 +11,7 @@
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -65,9 +66,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnRead(const boost::system::error_code& ec, size_t n);
   void Frame(const char* data, size_t n);
   void ProcessNext();
-  // Runs `line` on a worker from the start, or finishes `rest` there.
-  void RunOnWorker(std::string line);
-  void ContinueOnWorker(std::unique_ptr<Continuation> rest);
+  // Runs `work` (a request from the start, or what one left) on a worker and
+  // hands its Outcome back to this session's thread.
+  void OnWorker(std::function<Outcome()> work);
   void OnOutcome(Outcome outcome);
   void OnGranted(std::string reply);
   void OnWaitExpired(const boost::system::error_code& ec);
