@@ -12,6 +12,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # tests: promtool, a python client test, sanitizer runtimes via g++
   prometheus python3 python3-yaml sqlite3 socat procps
+  # the Go driver (clients/go): standard library only, tested with -race
+  golang-go
 )
 if [[ "${LITEPOOL_WITH_CLANG:-0}" == 1 ]]; then
   packages+=(clang libclang-rt-14-dev)   # the fuzz target
