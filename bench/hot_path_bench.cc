@@ -197,7 +197,7 @@ struct DispatchWorld {
   // As a session runs a request: from the I/O thread, and whatever could
   // block continued (here, on this thread, as a worker would).
   std::string Run(std::string_view line) {
-    server::Completion ignore = [](std::string) {};
+    server::Completion ignore = [](server::Outcome) {};
     server::Outcome o = dispatcher->Run(client, line, ignore, server::Place::kIoThread);
     if (o.rest) o = dispatcher->Continue(client, std::move(*o.rest), ignore);
     return std::move(o.reply);

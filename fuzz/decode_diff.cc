@@ -96,7 +96,8 @@ std::string Quote(const std::string& s) { return "\"" + s + "\""; }
 std::string CompareFields(const Request& a, const Request& b) {
   if (a.op != b.op) return "op";
   if (a.db != b.db) return "db: " + Quote(a.db) + " vs " + Quote(b.db);
-  if (a.mode != b.mode) return "mode";
+  if (a.mode != b.mode || a.auto_mode != b.auto_mode) return "mode";
+  if (a.decltypes != b.decltypes) return "decltypes";
   if (a.wait_ms != b.wait_ms) return "wait_ms";
   if (a.lease_ms != b.lease_ms) return "lease_ms";
   if (a.tag != b.tag) return "tag: " + Quote(a.tag) + " vs " + Quote(b.tag);

@@ -116,13 +116,29 @@ Status ReadMillis(const json& req, const char* key, std::optional<int64_t>* out)
   return Status();
 }
 
-Status ReadMode(const json& req, Mode* out) {
+Status ReadMode(const json& req, Request* out, bool one_shot) {
   std::string mode = "write";
   Status st = ReadString(req, "mode", false, &mode);
   if (!st.ok()) return st;
-  if (mode == "write") *out = Mode::kWrite;
-  else if (mode == "read") *out = Mode::kRead;
-  else return Bad("mode: expected \"write\" or \"read\"");
+  if (mode == "auto" && one_shot) {
+    out->auto_mode = true;
+    out->mode = out->op == Op::kQuery ? Mode::kRead : Mode::kWrite;
+  } else if (mode == "write") {
+    out->mode = Mode::kWrite;
+  } else if (mode == "read") {
+    out->mode = Mode::kRead;
+  } else {
+    return Bad(one_shot ? "mode: expected \"write\", \"read\" or \"auto\""
+                        : "mode: expected \"write\" or \"read\" (auto is for one-shots)");
+  }
+  return Status();
+}
+
+Status ReadDeclTypes(const json& req, Request* out) {
+  auto it = req.find("decltypes");
+  if (it == req.end() || it->is_null()) return Status();
+  if (!it->is_boolean()) return Bad("decltypes: expected true or false");
+  out->decltypes = it->get<bool>();
   return Status();
 }
 
@@ -132,7 +148,7 @@ Status ReadTarget(const json& req, Request* out) {
   if (has_lease == has_db) return Bad("give either lease or db");
   if (has_db) {
     Status st = ReadString(req, "db", true, &out->db);
-    if (st.ok()) st = ReadMode(req, &out->mode);
+    if (st.ok()) st = ReadMode(req, out, true);
     return st;
   }
   std::string lease;
@@ -153,7 +169,7 @@ Status DecodeOp(const json& req, Request* out) {
       return Status();
     case Op::kAcquire:
       st = ReadString(req, "db", true, &out->db);
-      if (st.ok()) st = ReadMode(req, &out->mode);
+      if (st.ok()) st = ReadMode(req, out, false);
       if (st.ok()) st = ReadMillis(req, "wait_ms", &out->wait_ms);
       if (st.ok()) st = ReadMillis(req, "lease_ms", &out->lease_ms);
       if (st.ok()) st = ReadString(req, "tag", false, &out->tag);
@@ -165,6 +181,7 @@ Status DecodeOp(const json& req, Request* out) {
       if (st.ok()) st = ReadString(req, "sql", true, &out->sql);
       if (st.ok()) st = ReadString(req, "tag", false, &out->tag);
       if (st.ok() && out->tag.size() > kMaxTagBytes) st = Bad("tag: longer than 128 bytes");
+      if (st.ok() && out->op == Op::kQuery) st = ReadDeclTypes(req, out);
       if (st.ok() && req.contains("params")) {
         if (out->op == Op::kExec) return Bad("params: exec takes no parameters; use query");
         st = ReadParams(req["params"], &out->params);

@@ -123,9 +123,12 @@ struct LateReply {
 
 std::string RunLine(const ClientContext& client, std::string_view line) {
   auto late = std::make_shared<LateReply>();
-  server::Completion complete = [late](std::string reply) {
+  server::Completion complete = [late](Outcome o) {
+    // Moved to the writer's queue: time it out as the session would, unless
+    // it was granted already (then its reply comes through here again).
+    if (o.queued && !o.pool->CancelWaiter(o.mode, o.waiter, AcquireResult::kTimeout)) return;
     std::lock_guard lock(late->mu);
-    late->reply = std::move(reply);
+    late->reply = std::move(o.reply);
     late->done = true;
     late->cv.notify_all();
   };

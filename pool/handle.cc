@@ -116,9 +116,14 @@ Handle::~Handle() {
 }
 
 int Handle::Authorize(void* self, int action, const char* a, const char* b, const char* db,
-                      const char*) {
+                      const char* trigger) {
   auto* h = static_cast<Handle*>(self);
   switch (action) {
+    case SQLITE_INSERT:
+      // Only the statement's own insert sets last_insert_rowid; a trigger's
+      // does not.
+      if (trigger == nullptr) h->preparing_insert_ = true;
+      return SQLITE_OK;
     case SQLITE_CREATE_TABLE:
     case SQLITE_CREATE_VIEW:
     case SQLITE_CREATE_INDEX:
@@ -245,6 +250,7 @@ Status Handle::Prepare(std::string_view sql, Cached* out) {
   }
   preparing_dirty_ = false;
   preparing_control_ = false;
+  preparing_insert_ = false;
   sqlite3_stmt* stmt = nullptr;
   const char* tail = nullptr;
   int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
@@ -265,8 +271,9 @@ Status Handle::Prepare(std::string_view sql, Cached* out) {
   lru_.emplace_front(sql);
   // Quick runs must neither write (a commit may sync), nor leave state
   // behind, nor end a transaction.
-  bool quick_ok = sqlite3_stmt_readonly(stmt) != 0 && !preparing_dirty_ && !preparing_control_;
-  Cached entry{stmt, preparing_dirty_, quick_ok};
+  bool writes = sqlite3_stmt_readonly(stmt) == 0;
+  bool quick_ok = !writes && !preparing_dirty_ && !preparing_control_;
+  Cached entry{stmt, preparing_dirty_, quick_ok, writes, preparing_insert_};
   cache_.emplace(std::string_view(lru_.front()), std::make_pair(entry, lru_.begin()));
   *out = entry;
   return Status();
@@ -318,6 +325,11 @@ Status Handle::Step(sqlite3_stmt* stmt, RowSink* sink) {
     names[i] = n ? n : "";
   }
   sink->Columns(names);
+  if (sink->WantsDeclTypes()) {
+    decltypes_.resize(ncol);
+    for (int i = 0; i < ncol; ++i) decltypes_[i] = sqlite3_column_decltype(stmt, i);
+    sink->DeclTypes(decltypes_);
+  }
   std::vector<ValueView>& cells = cells_;
   cells.resize(ncol);
   for (;;) {
@@ -356,8 +368,28 @@ Status Handle::Step(sqlite3_stmt* stmt, RowSink* sink) {
   }
 }
 
+template <typename StepFn>
+Status Handle::RunCounted(sqlite3_stmt* stmt, bool writes, bool inserts,
+                          StatementOutcome* outcome, StepFn step) {
+  // SQLite keeps the connection's last insert, which on a pooled handle may
+  // be another lease's: report a rowid only if this statement inserted it
+  // (it changed, or an insert changed rows and happened to reuse it).
+  int64_t rowid_before = sqlite3_last_insert_rowid(db_);
+  int64_t changes_before = sqlite3_total_changes64(db_);
+  Status st = step(stmt);
+  if (!st.ok()) return st;
+  int64_t changed = sqlite3_total_changes64(db_) - changes_before;
+  int64_t rowid = sqlite3_last_insert_rowid(db_);
+  outcome->changes += changed;
+  if (writes && (rowid != rowid_before || (inserts && changed > 0))) {
+    outcome->last_insert_rowid = rowid;
+  }
+  return Status();
+}
+
 Status Handle::Query(std::string_view sql, const Params& params, Millis statement_timeout,
-                     RowSink* sink, StatementOutcome* outcome, QuickRun* quick) {
+                     RowSink* sink, StatementOutcome* outcome, QuickRun* quick,
+                     WriteOnRead on_write) {
   // Preparing may wait for a lock too (to read the schema).
   quick_ = quick;
   struct QuickEnd {
@@ -366,6 +398,10 @@ Status Handle::Query(std::string_view sql, const Params& params, Millis statemen
   } quick_end{this};
   Cached cached;
   Status st = Prepare(sql, &cached);
+  if (st.ok() && cached.writes && mode_ == Mode::kRead && on_write == WriteOnRead::kRedirect) {
+    outcome->needs_writer = true;  // nothing ran: the writer runs it
+    return Status();
+  }
   if (quick != nullptr && (quick->gave_up || (st.ok() && !cached.quick_ok))) {
     quick->gave_up = true;
     return Status();
@@ -375,14 +411,12 @@ Status Handle::Query(std::string_view sql, const Params& params, Millis statemen
   st = Bind(cached.stmt, params);
   if (!st.ok()) return st;
   BeginStatement(statement_timeout);
-  int64_t before = sqlite3_total_changes64(db_);
-  st = Step(cached.stmt, sink);
+  *outcome = StatementOutcome{};
+  st = RunCounted(cached.stmt, cached.writes, cached.inserts, outcome,
+                  [this, sink](sqlite3_stmt* stmt) { return Step(stmt, sink); });
   if (quick != nullptr && quick->gave_up) return Status();
   if (cached.makes_dirty) dirty_ = true;
-  if (!st.ok()) return st;
-  outcome->changes = sqlite3_total_changes64(db_) - before;
-  outcome->last_insert_rowid = sqlite3_last_insert_rowid(db_);
-  return Status();
+  return st;
 }
 
 Status Handle::ExecOne(sqlite3_stmt* stmt) {
@@ -392,29 +426,29 @@ Status Handle::ExecOne(sqlite3_stmt* stmt) {
   return rc == SQLITE_DONE ? Status() : Error(rc);
 }
 
-Status Handle::Exec(std::string_view sql, Millis statement_timeout, int64_t* changes) {
-  int64_t before = sqlite3_total_changes64(db_);
+Status Handle::Exec(std::string_view sql, Millis statement_timeout, StatementOutcome* outcome) {
+  *outcome = StatementOutcome{};
   const char* p = sql.data();
   const char* end = sql.data() + sql.size();
   while (p < end) {
     preparing_dirty_ = false;
+    preparing_insert_ = false;
     sqlite3_stmt* stmt = nullptr;
     const char* tail = nullptr;
     int rc = sqlite3_prepare_v2(db_, p, static_cast<int>(end - p), &stmt, &tail);
     if (rc != SQLITE_OK) return Error(rc);
     if (stmt == nullptr) break;  // only trivia left
     if (preparing_dirty_) dirty_ = true;
-    Status st;
     // Read handles are opened read-only: SQLite itself refuses a write
     // (SQLITE_READONLY → read_only), while reading PRAGMAs still work.
     BeginStatement(statement_timeout);
-    st = ExecOne(stmt);
+    Status st = RunCounted(stmt, sqlite3_stmt_readonly(stmt) == 0, preparing_insert_, outcome,
+                           [this](sqlite3_stmt* s) { return ExecOne(s); });
     statement_deadline_ = TimePoint::max();
     sqlite3_finalize(stmt);
     if (!st.ok()) return st;
     p = tail;
   }
-  *changes = sqlite3_total_changes64(db_) - before;
   return Status();
 }
 

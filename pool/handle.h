@@ -29,13 +29,28 @@ class RowSink {
  public:
   virtual ~RowSink() = default;
   virtual void Columns(const std::vector<std::string_view>& names) = 0;
+  // Only when WantsDeclTypes(): each column's declared type, nullptr for an
+  // expression (a column's affinity is what drivers map dates and booleans by).
+  virtual bool WantsDeclTypes() const { return false; }
+  virtual void DeclTypes(const std::vector<const char*>& types) {}
   virtual Status Row(const std::vector<ValueView>& cells) = 0;
 };
 
 struct StatementOutcome {
   int64_t changes = 0;
+  // The rowid of the row this statement inserted, 0 when it inserted none:
+  // never a value left on the shared handle by an earlier lease.
   int64_t last_insert_rowid = 0;
+  // Set instead of running, with WriteOnRead::kRedirect: the statement
+  // would write and this is a read handle.
+  bool needs_writer = false;
 };
+
+// What Query() does with a statement that would write on a read handle:
+// fail with read_only when it steps (a read lease), or report needs_writer
+// before running anything (a one-shot in mode auto, which then moves to
+// the writer).
+enum class WriteOnRead { kFail, kRedirect };
 
 // What the sandbox lets clients do beyond plain SQL.
 struct SandboxPolicy {
@@ -71,10 +86,11 @@ class Handle {
   // does not qualify or overruns sets quick->gave_up instead: then the
   // status and whatever reached `sink` mean nothing.
   Status Query(std::string_view sql, const Params& params, Millis statement_timeout,
-               RowSink* sink, StatementOutcome* outcome, QuickRun* quick = nullptr);
-  // Runs several statements without parameters; *changes sums the rows they
-  // changed.
-  Status Exec(std::string_view sql, Millis statement_timeout, int64_t* changes);
+               RowSink* sink, StatementOutcome* outcome, QuickRun* quick = nullptr,
+               WriteOnRead on_write = WriteOnRead::kFail);
+  // Runs several statements without parameters; outcome->changes sums the
+  // rows they changed, last_insert_rowid is the last insert's.
+  Status Exec(std::string_view sql, Millis statement_timeout, StatementOutcome* outcome);
 
   // Stops the running statement (if any) with `reason`. Thread-safe.
   void Interrupt(InterruptReason reason);
@@ -109,6 +125,8 @@ class Handle {
     sqlite3_stmt* stmt;
     bool makes_dirty;
     bool quick_ok;  // may run as a QuickRun: see Prepare()
+    bool writes;    // !sqlite3_stmt_readonly
+    bool inserts;   // a top-level INSERT or REPLACE (not one in a trigger)
   };
   class StatementScope;
 
@@ -118,6 +136,11 @@ class Handle {
   Status Bind(sqlite3_stmt* stmt, const Params& params);
   Status Step(sqlite3_stmt* stmt, RowSink* sink);
   Status ExecOne(sqlite3_stmt* stmt);
+  // Runs `stmt` through `step` and sets outcome->last_insert_rowid to the
+  // rowid it inserted, if any.
+  template <typename StepFn>
+  Status RunCounted(sqlite3_stmt* stmt, bool writes, bool inserts, StatementOutcome* outcome,
+                    StepFn step);
   Status Error(int rc) const;
   void BeginStatement(Millis timeout);
 
@@ -141,11 +164,13 @@ class Handle {
   int64_t recorded_cache_bytes_ = 0;
   bool preparing_dirty_ = false;   // set by the authorizer during a prepare
   bool preparing_control_ = false;  // likewise: transaction control or a PRAGMA
+  bool preparing_insert_ = false;   // likewise: a top-level INSERT
   TimePoint statement_deadline_;   // TimePoint::max() when none
   QuickRun* quick_ = nullptr;      // set while a quick run is stepping
   Millis busy_timeout_{0};
   std::vector<std::string_view> column_names_;  // Step()'s, reused
   std::vector<ValueView> cells_;                 // likewise
+  std::vector<const char*> decltypes_;           // likewise
   std::list<std::string> lru_;     // most recently used first
   std::unordered_map<std::string_view, std::pair<Cached, std::list<std::string>::iterator>>
       cache_;

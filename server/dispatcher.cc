@@ -17,12 +17,26 @@ namespace {
 // reply would pass max_result_bytes.
 class ResultWriter final : public RowSink {
  public:
-  ResultWriter(std::string* out, std::string_view id_json, int64_t max_bytes)
-      : writer_(out, id_json), start_(out->size()), max_bytes_(max_bytes) {}
+  ResultWriter(std::string* out, std::string_view id_json, int64_t max_bytes, bool decltypes)
+      : writer_(out, id_json), start_(out->size()), max_bytes_(max_bytes), decltypes_(decltypes) {}
 
   void Columns(const std::vector<std::string_view>& names) override {
     writer_.Key("columns").BeginArray();
     for (auto n : names) writer_.String(n);
+    writer_.EndArray();
+    if (!decltypes_) writer_.Key("rows").BeginArray();
+  }
+
+  bool WantsDeclTypes() const override { return decltypes_; }
+  void DeclTypes(const std::vector<const char*>& types) override {
+    writer_.Key("decltypes").BeginArray();
+    for (const char* t : types) {
+      if (t != nullptr) {
+        writer_.String(t);
+      } else {
+        writer_.Null();
+      }
+    }
     writer_.EndArray().Key("rows").BeginArray();
   }
 
@@ -49,6 +63,7 @@ class ResultWriter final : public RowSink {
   ReplyWriter writer_;
   size_t start_;
   int64_t max_bytes_;
+  bool decltypes_;
 };
 
 // How long a statement may run on the I/O thread before it is handed to a
@@ -96,8 +111,8 @@ Outcome ReleaseReply(std::string_view id_json, bool rolled_back) {
 // An acquire (or one-shot statement) queued in a pool: what is needed to
 // turn a granted handle into a lease and to answer, on the grantor's thread.
 struct Dispatcher::Pending {
-  const Dispatcher* dispatcher;
-  ClientId client;
+  Dispatcher* dispatcher;
+  ClientContext client;
   std::shared_ptr<Pool> pool;
   LeasePlan plan;
   Request request;
@@ -129,8 +144,12 @@ Outcome Dispatcher::Continue(const ClientContext& client, Continuation rest,
       if (req.op == Op::kRelease) return Release(call);
       return Statement(call);
     }
-    case Continuation::Stage::kOneShot:
-      return Done(RunOneShot(client.id, rest.lease, req, Place::kWorker).reply);
+    case Continuation::Stage::kOneShot: {
+      LeaseRun run = RunOneShot(client.id, rest.lease, req, Place::kWorker);
+      if (!run.needs_writer) return Done(std::move(run.reply));
+      Call call{client, req, complete, Place::kWorker};
+      return ToWriter(call);
+    }
     case Continuation::Stage::kRelease:
       return ReleaseReply(req.id_json, rest.taken.pool->Return(std::move(rest.taken.handle)));
   }
@@ -188,22 +207,34 @@ std::unique_ptr<Handle> Dispatcher::Grant(const std::shared_ptr<Pending>& p,
                                           std::unique_ptr<Handle> handle) {
   const Request& req = p->request;
   if (!handle) {
-    p->complete(ErrorReply(req.id_json, Status(Code::kShuttingDown, "the daemon is shutting down")));
+    p->complete(Fail(req, Status(Code::kShuttingDown, "the daemon is shutting down")));
     return nullptr;
   }
   LeaseId id;
-  if (!p->dispatcher->MakeLease(p->client, p->pool.get(), p->plan, req.tag, &handle, &id)) {
+  if (!p->dispatcher->MakeLease(p->client.id, p->pool.get(), p->plan, req.tag, &handle, &id)) {
     return handle;  // the client has gone
   }
   if (req.op != Op::kAcquire) {
     // Run as a task of its own, so grants never nest inside each other.
     p->dispatcher->services_->workers->Post([p, id] {
-      p->complete(p->dispatcher->RunOneShot(p->client, id, p->request, Place::kWorker).reply);
+      LeaseRun run = p->dispatcher->RunOneShot(p->client.id, id, p->request, Place::kWorker);
+      if (!run.needs_writer) {
+        p->complete(Done(std::move(run.reply)));
+        return;
+      }
+      Call call{p->client, p->request, p->complete, Place::kWorker};
+      p->complete(p->dispatcher->ToWriter(call));
     });
     return nullptr;
   }
-  p->complete(LeaseReply(req.id_json, id, *p->pool, p->plan.mode, p->plan.lease_ms));
+  p->complete(Done(LeaseReply(req.id_json, id, *p->pool, p->plan.mode, p->plan.lease_ms)));
   return nullptr;
+}
+
+Outcome Dispatcher::ToWriter(Call& call) {
+  call.req.mode = Mode::kWrite;
+  call.req.auto_mode = false;
+  return Acquire(call);
 }
 
 Outcome Dispatcher::Acquire(Call& call) {
@@ -220,6 +251,7 @@ Outcome Dispatcher::Acquire(Call& call) {
                                                   " may not use database " + req.db));
   }
   config::PoolLimits limits = pool->limits();
+  if (req.auto_mode && limits.max_readers == 0) req.mode = Mode::kWrite;  // no detour
   if (services_->leases->LeaseCount(client.id) >= limits.max_leases_per_client) {
     return Fail(req, Status(Code::kTooManyLeases,
                             "this connection holds max_leases_per_client (" +
@@ -236,7 +268,7 @@ Outcome Dispatcher::Acquire(Call& call) {
   std::shared_ptr<Pending> queued;
   auto make_grant = [&]() -> Pool::Grant {
     queued = std::make_shared<Pending>(
-        Pending{this, client.id, pool, plan, std::move(req), call.complete});
+        Pending{this, client, pool, plan, std::move(req), call.complete});
     return [p = queued](std::unique_ptr<Handle> handle) { return Grant(p, std::move(handle)); };
   };
   Pool::Acquired got = pool->Acquire(req.mode, make_grant, call.place == Place::kWorker);
@@ -267,6 +299,7 @@ Outcome Dispatcher::Acquire(Call& call) {
     return Done(LeaseReply(req.id_json, id, *pool, plan.mode, plan.lease_ms));
   }
   LeaseRun run = RunOneShot(client.id, id, req, call.place);
+  if (run.needs_writer) return ToWriter(call);
   if (!run.gave_up) return Done(std::move(run.reply));
   Outcome o = Later(Continuation::Stage::kOneShot, req);
   o.rest->lease = id;
@@ -291,21 +324,24 @@ Dispatcher::LeaseRun Dispatcher::RunOnLease(ClientId client, LeaseId lease, cons
   QuickRun* quick_ptr = place == Place::kIoThread ? &quick : nullptr;
   std::string& reply = run.reply;
   reply.reserve(256);  // one allocation for the typical small result
+  StatementOutcome outcome;
   if (req.op == Op::kQuery) {
-    ResultWriter sink(&reply, req.id_json, services_->max_result_bytes->load());
-    StatementOutcome outcome;
-    st = use.handle->Query(req.sql, req.params, use.statement_timeout, &sink, &outcome, quick_ptr);
-    if (st.ok() && !quick.gave_up) sink.Finish(outcome);
+    ResultWriter sink(&reply, req.id_json, services_->max_result_bytes->load(), req.decltypes);
+    st = use.handle->Query(req.sql, req.params, use.statement_timeout, &sink, &outcome, quick_ptr,
+                           req.auto_mode ? WriteOnRead::kRedirect : WriteOnRead::kFail);
+    if (st.ok() && !quick.gave_up && !outcome.needs_writer) sink.Finish(outcome);
   } else {
-    int64_t changes = 0;
-    st = use.handle->Exec(req.sql, use.statement_timeout, &changes);
+    st = use.handle->Exec(req.sql, use.statement_timeout, &outcome);
     if (st.ok()) {
       ReplyWriter w(&reply, req.id_json);
-      w.Key("changes").Int(changes);
+      w.Key("changes").Int(outcome.changes);
+      w.Key("last_insert_rowid").Int(outcome.last_insert_rowid);
       w.Finish();
     }
   }
-  if (!quick.gave_up) use.pool->events()->QueryDone(st.code(), SecondsSince(start));
+  if (!quick.gave_up && !outcome.needs_writer) {
+    use.pool->events()->QueryDone(st.code(), SecondsSince(start));
+  }
   TakenLease taken;
   Status end = services_->leases->End(use, &taken);
   if (!end.ok()) {
@@ -314,6 +350,7 @@ Dispatcher::LeaseRun Dispatcher::RunOnLease(ClientId client, LeaseId lease, cons
     return run;
   }
   run.gave_up = quick.gave_up;
+  run.needs_writer = outcome.needs_writer;
   if (!st.ok() && !run.gave_up) run.reply = ErrorReply(req.id_json, st);
   return run;
 }

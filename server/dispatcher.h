@@ -23,8 +23,11 @@ struct ClientContext {
   ClientInfo peer;
 };
 
-// Receives the reply of a request that finished on another thread.
-using Completion = std::function<void(std::string reply)>;
+struct Outcome;
+// Receives what became of a queued acquire on another thread: its reply, or
+// (a one-shot in mode auto whose statement turned out to write) a new wait
+// in the writer's queue.
+using Completion = std::function<void(Outcome outcome)>;
 
 // Where a request is being run. On the I/O thread only what cannot block
 // runs: no handle is opened, rolled back or closed there, and statements
@@ -92,6 +95,7 @@ class Dispatcher {
   struct LeaseRun {
     std::string reply;
     bool gave_up = false;
+    bool needs_writer = false;  // mode auto: the statement writes; nothing ran
   };
   using OpFn = Outcome (Dispatcher::*)(Call&);
 
@@ -102,6 +106,9 @@ class Dispatcher {
   Outcome Release(Call&);
   Outcome Stats(Call&);
   Outcome Leases(Call&);
+  // A one-shot in mode auto whose statement writes: runs it again from the
+  // start as a write one-shot.
+  Outcome ToWriter(Call& call);
 
   // Turns a handle granted to a queued waiter into a lease of `p`'s client
   // and answers; runs on the thread of whoever freed the handle.

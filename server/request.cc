@@ -39,6 +39,7 @@ struct Member {
   JsonType type = JsonType::kNull;
   JsonString text;
   JsonNumber number;
+  bool boolean = false;
 
   bool given() const { return present && type != JsonType::kNull; }
 };
@@ -112,14 +113,15 @@ class RequestParser {
   Status CheckFields(Request* out);
   Status CheckString(const Member& m, const char* key, bool required, std::string* out);
   Status CheckMillis(const Member& m, const char* key, std::optional<int64_t>* out);
-  Status CheckMode(Mode* out);
+  Status CheckMode(Request* out, bool one_shot);
+  Status CheckDeclTypes(Request* out);
   Status CheckTag(Request* out);
   Status CheckLease(Request* out);
   Status CheckTarget(Request* out);
   Status TakeParams(Params* out);
 
   JsonReader reader_;
-  Member op_, db_, mode_, wait_ms_, lease_ms_, tag_, lease_, sql_;
+  Member op_, db_, mode_, wait_ms_, lease_ms_, tag_, lease_, sql_, decltypes_;
   bool has_id_ = false;
   std::string_view id_;
   Member params_;  // its presence and type; the values are in params_value_
@@ -175,6 +177,7 @@ Member* RequestParser::Find(std::string_view key) {
   if (key == "tag") return &tag_;
   if (key == "wait_ms") return &wait_ms_;
   if (key == "lease_ms") return &lease_ms_;
+  if (key == "decltypes") return &decltypes_;
   return nullptr;
 }
 
@@ -187,6 +190,8 @@ bool RequestParser::ReadField(Member* member) {
       return reader_.ReadString(&member->text);
     case JsonType::kNumber:
       return reader_.ReadNumber(&member->number);
+    case JsonType::kBool:
+      return reader_.ReadBool(&member->boolean);
     default:
       return reader_.SkipValue();
   }
@@ -353,13 +358,31 @@ Status RequestParser::CheckMillis(const Member& m, const char* key, std::optiona
   return Status();
 }
 
-Status RequestParser::CheckMode(Mode* out) {
-  *out = Mode::kWrite;
+// `auto` (docs/protocol.md, "One-shot"): a one-shot query starts on a read
+// handle and moves to the writer if its statement writes; exec runs on the
+// writer.
+Status RequestParser::CheckMode(Request* out, bool one_shot) {
+  out->mode = Mode::kWrite;
   if (!mode_.given()) return Status();
   if (mode_.type != JsonType::kString) return Bad("mode: expected a string");
   std::string_view mode = Unescaped(mode_.text, &scratch_);
-  if (mode != "write" && mode != "read") return Bad("mode: expected \"write\" or \"read\"");
-  *out = mode == "read" ? Mode::kRead : Mode::kWrite;
+  if (mode == "auto" && one_shot) {
+    out->auto_mode = true;
+    out->mode = out->op == Op::kQuery ? Mode::kRead : Mode::kWrite;
+    return Status();
+  }
+  if (mode != "write" && mode != "read") {
+    return Bad(one_shot ? "mode: expected \"write\", \"read\" or \"auto\""
+                        : "mode: expected \"write\" or \"read\" (auto is for one-shots)");
+  }
+  out->mode = mode == "read" ? Mode::kRead : Mode::kWrite;
+  return Status();
+}
+
+Status RequestParser::CheckDeclTypes(Request* out) {
+  if (!decltypes_.given()) return Status();
+  if (decltypes_.type != JsonType::kBool) return Bad("decltypes: expected true or false");
+  out->decltypes = decltypes_.boolean;
   return Status();
 }
 
@@ -382,7 +405,7 @@ Status RequestParser::CheckTarget(Request* out) {
   if (lease_.given() == db_.given()) return Bad("give either lease or db");
   if (lease_.given()) return CheckLease(out);
   Status st = CheckString(db_, "db", true, &out->db);
-  return st.ok() ? CheckMode(&out->mode) : st;
+  return st.ok() ? CheckMode(out, true) : st;
 }
 
 Status RequestParser::TakeParams(Params* out) {
@@ -420,7 +443,7 @@ Status RequestParser::CheckFields(Request* out) {
       return Status();
     case Op::kAcquire:
       st = CheckString(db_, "db", true, &out->db);
-      if (st.ok()) st = CheckMode(&out->mode);
+      if (st.ok()) st = CheckMode(out, false);
       if (st.ok()) st = CheckMillis(wait_ms_, "wait_ms", &out->wait_ms);
       if (st.ok()) st = CheckMillis(lease_ms_, "lease_ms", &out->lease_ms);
       if (st.ok()) st = CheckTag(out);
@@ -430,6 +453,7 @@ Status RequestParser::CheckFields(Request* out) {
       st = CheckTarget(out);
       if (st.ok()) st = CheckString(sql_, "sql", true, &out->sql);
       if (st.ok()) st = CheckTag(out);
+      if (st.ok() && out->op == Op::kQuery) st = CheckDeclTypes(out);
       if (st.ok() && params_.present) {
         if (out->op == Op::kExec) return Bad("params: exec takes no parameters; use query");
         st = TakeParams(&out->params);

@@ -22,6 +22,8 @@ struct Request {
   std::string id_json;  // the request's `id`, re-serialized; empty when absent
   std::string db;
   Mode mode = Mode::kWrite;
+  bool auto_mode = false;  // a one-shot in mode auto: `mode` is where it starts
+  bool decltypes = false;  // query: the reply lists each column's declared type
   std::optional<int64_t> wait_ms;
   std::optional<int64_t> lease_ms;
   std::string tag;

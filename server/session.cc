@@ -1,6 +1,8 @@
 // Framing, ordering and writing for one connection.
 #include "server/session.h"
 
+#include <poll.h>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <cstring>
@@ -27,11 +29,11 @@ Session::Session(asio::io_context& io, Socket socket, const ClientContext& clien
 Session::~Session() = default;
 
 void Session::Start() {
-  complete_ = [weak = weak_from_this()](std::string reply) {
+  complete_ = [weak = weak_from_this()](Outcome outcome) {
     auto self = weak.lock();
     if (!self) return;
-    asio::post(self->io_, [self, reply = std::move(reply)]() mutable {
-      self->OnGranted(std::move(reply));
+    asio::post(self->io_, [self, outcome = std::move(outcome)]() mutable {
+      self->OnGranted(std::move(outcome));
     });
   };
   host_->leases().AddClient(client_.id, client_.peer);
@@ -54,10 +56,14 @@ void Session::OnRead(const boost::system::error_code& ec, size_t n) {
   reading_ = false;
   if (stopped_) return;
   if (ec) {
-    if (ec == asio::error::eof) {
+    if (ec == asio::error::eof && !PeerGone()) {
       eof_ = true;  // answer what was already sent, then close
       MaybeCloseAfterEof();
     } else {
+      // Nobody is left to read the replies: stop the running statement and
+      // roll back now instead of finishing work for no one (a client
+      // cancels a statement by closing its connection, docs/protocol.md
+      // "Cancelling").
       Stop();
     }
     return;
@@ -157,6 +163,13 @@ void Session::ArmStallTimer() {
   });
 }
 
+bool Session::PeerGone() {
+  // A peer that closed its socket shuts down both directions: POLLHUP. One
+  // that only shut down its write side leaves POLLRDHUP alone.
+  pollfd p{socket_.native_handle(), POLLIN, 0};
+  return ::poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)) != 0;
+}
+
 void Session::OnOutcome(Outcome outcome) {
   if (!outcome.queued) {
     Finish(std::move(outcome.reply));
@@ -166,28 +179,41 @@ void Session::OnOutcome(Outcome outcome) {
     outcome.pool->CancelWaiter(outcome.mode, outcome.waiter, AcquireResult::kError);
     return;
   }
-  if (early_reply_) {
-    std::string reply = std::move(*early_reply_);
-    early_reply_.reset();
-    Finish(std::move(reply));
-    return;
+  const Millis wait = outcome.wait;  // the request's, wherever it waits now
+  if (early_) {
+    Outcome early = std::move(*early_);
+    early_.reset();
+    if (!early.queued) {
+      Finish(std::move(early.reply));
+      return;
+    }
+    outcome = std::move(early);
   }
   waiting_ = Waiting{outcome.pool, outcome.mode, outcome.waiter, outcome.id_json};
-  wait_timer_.expires_after(outcome.wait);
+  wait_timer_.expires_after(wait);
   wait_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     self->OnWaitExpired(ec);
   });
 }
 
-void Session::OnGranted(std::string reply) {
-  if (stopped_) return;
+void Session::OnGranted(Outcome outcome) {
+  if (stopped_) {
+    if (outcome.queued) {
+      outcome.pool->CancelWaiter(outcome.mode, outcome.waiter, AcquireResult::kError);
+    }
+    return;
+  }
   if (!waiting_) {  // the grant was faster than the worker's report that it queued
-    early_reply_ = std::move(reply);
+    early_ = std::move(outcome);
+    return;
+  }
+  if (outcome.queued) {  // moved to the writer's queue; the wait timer runs on
+    waiting_ = Waiting{outcome.pool, outcome.mode, outcome.waiter, outcome.id_json};
     return;
   }
   waiting_.reset();
   wait_timer_.cancel();
-  Finish(std::move(reply));
+  Finish(std::move(outcome.reply));
 }
 
 void Session::OnWaitExpired(const boost::system::error_code& ec) {

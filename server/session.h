@@ -70,7 +70,10 @@ class Session : public std::enable_shared_from_this<Session> {
   // hands its Outcome back to this session's thread.
   void OnWorker(std::function<Outcome()> work);
   void OnOutcome(Outcome outcome);
-  void OnGranted(std::string reply);
+  void OnGranted(Outcome outcome);
+  // Whether the peer closed both directions (not just its write side, as
+  // `socat` does to say it has sent everything).
+  bool PeerGone();
   void OnWaitExpired(const boost::system::error_code& ec);
   void Finish(std::string reply);
   // Writes once the handlers already queued on the I/O thread have run, so
@@ -109,7 +112,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool eof_ = false;
   bool busy_ = false;          // a request is running
   std::optional<Waiting> waiting_;
-  std::optional<std::string> early_reply_;  // a grant that beat its own Outcome
+  std::optional<Outcome> early_;  // a grant (or a move to another queue) that beat its Outcome
   std::string out_;            // replies not yet written
   std::string writing_;        // the write in flight
   bool write_in_flight_ = false;

@@ -106,7 +106,7 @@ TEST_F(HandleTest, ValuesRoundTripThroughParameters) {
 
 TEST_F(HandleTest, ValuesRoundTripThroughATable) {
   auto w = Open(Mode::kWrite);
-  int64_t changes = 0;
+  StatementOutcome changes;
   ASSERT_TRUE(w->Exec("CREATE TABLE t(i INTEGER PRIMARY KEY, v)", Millis(0), &changes).ok());
   auto values = RoundTripValues();
   for (size_t i = 0; i < values.size(); ++i) {
@@ -207,22 +207,22 @@ TEST_F(HandleTest, QueryTakesOneStatement) {
 
 TEST_F(HandleTest, ExecSumsChanges) {
   auto h = Open(Mode::kWrite);
-  int64_t changes = -1;
+  StatementOutcome changes;
   ASSERT_TRUE(h->Exec("CREATE TABLE t(v); INSERT INTO t VALUES (1);"
                       "INSERT INTO t VALUES (2), (3); UPDATE t SET v = v + 1;",
                       Millis(0), &changes)
                   .ok());
-  EXPECT_EQ(changes, 1 + 2 + 3);
+  EXPECT_EQ(changes.changes, 1 + 2 + 3);
   ASSERT_TRUE(h->Exec("DELETE FROM t WHERE v > 2", Millis(0), &changes).ok());
-  EXPECT_EQ(changes, 2);
+  EXPECT_EQ(changes.changes, 2);
   ASSERT_TRUE(h->Exec("  ;; -- nothing\n", Millis(0), &changes).ok());
-  EXPECT_EQ(changes, 0);
+  EXPECT_EQ(changes.changes, 0);
   EXPECT_TRUE(h->Clean());
 }
 
 TEST_F(HandleTest, ReadHandleRefusesWrites) {
   auto w = Open(Mode::kWrite);
-  int64_t changes = 0;
+  StatementOutcome changes;
   ASSERT_TRUE(w->Exec("CREATE TABLE t(v)", Millis(0), &changes).ok());
   auto r = Open(Mode::kRead);
   EXPECT_EQ(RunQuery(r.get(), "INSERT INTO t VALUES (1)").code(), Code::kReadOnly);
@@ -237,7 +237,7 @@ TEST_F(HandleTest, AttachAndDetachAreForbidden) {
   auto h = Open(Mode::kWrite);
   std::string other = dir_.File("other.db");
   EXPECT_EQ(RunQuery(h.get(), "ATTACH DATABASE '" + other + "' AS o").code(), Code::kForbidden);
-  int64_t changes = 0;
+  StatementOutcome changes;
   EXPECT_EQ(h->Exec("ATTACH '" + other + "' AS o", Millis(0), &changes).code(),
             Code::kForbidden);
   EXPECT_EQ(RunQuery(h.get(), "DETACH DATABASE main").code(), Code::kForbidden);
@@ -250,7 +250,7 @@ TEST_F(HandleTest, AttachAndDetachAreForbidden) {
 TEST_F(HandleTest, PragmaAssignmentRefusedUnlessListed) {
   auto h = Open(Mode::kWrite);
   EXPECT_EQ(RunQuery(h.get(), "PRAGMA user_version=5").code(), Code::kForbidden);
-  int64_t changes = 0;
+  StatementOutcome changes;
   EXPECT_EQ(h->Exec("PRAGMA user_version=5", Millis(0), &changes).code(), Code::kForbidden);
   EXPECT_EQ(RunQuery(h.get(), "PRAGMA main.user_version = 5").code(), Code::kForbidden);
   // Reading pragmas stay allowed and leave the handle clean.
@@ -298,7 +298,7 @@ TEST_F(HandleTest, TempObjectsMakeTheHandleUnclean) {
   EXPECT_FALSE(h->Clean());
 
   auto via_exec = Open(Mode::kWrite);
-  int64_t changes = 0;
+  StatementOutcome changes;
   ASSERT_TRUE(via_exec->Exec("CREATE TEMP VIEW v AS SELECT 1", Millis(0), &changes).ok());
   EXPECT_FALSE(via_exec->Clean());
 
@@ -318,7 +318,7 @@ TEST_F(HandleTest, TempSchemaQualifiedObjectsMakeTheHandleUnclean) {
   EXPECT_FALSE(table->Clean()) << "CREATE TABLE temp.scratch left the handle clean";
 
   auto view = Open(Mode::kWrite);
-  int64_t changes = 0;
+  StatementOutcome changes;
   ASSERT_TRUE(view->Exec("CREATE VIEW temp.v AS SELECT 1", Millis(0), &changes).ok());
   EXPECT_FALSE(view->Clean()) << "CREATE VIEW temp.v left the handle clean";
 
@@ -335,7 +335,7 @@ TEST_F(HandleTest, TempSchemaQualifiedObjectsMakeTheHandleUnclean) {
 
 TEST_F(HandleTest, TransactionAndRollback) {
   auto h = Open(Mode::kWrite);
-  int64_t changes = 0;
+  StatementOutcome changes;
   ASSERT_TRUE(h->Exec("CREATE TABLE t(v)", Millis(0), &changes).ok());
   EXPECT_FALSE(h->InTransaction());
   EXPECT_FALSE(h->Rollback());
@@ -434,7 +434,7 @@ TEST_F(HandleTest, StatementTimeoutInterruptsAndHandleStaysUsable) {
   ASSERT_TRUE(st.ok()) << st.message();
   EXPECT_EQ(sink.rows.at(0).at(0), Value(int64_t{100000}));
 
-  int64_t changes = 0;
+  StatementOutcome changes;
   EXPECT_EQ(h->Exec(std::string(kEndless) + ";", Millis(50), &changes).code(),
             Code::kStatementTimeout);
   EXPECT_TRUE(RunQuery(h.get(), "SELECT 1").ok());
@@ -485,7 +485,7 @@ Status RunQuick(Handle* h, std::string_view sql, bool* gave_up, CopySink* sink =
 
 TEST_F(HandleTest, QuickRunAnswersReadOnlyStatements) {
   auto h = Open(Mode::kWrite);
-  int64_t changes = 0;
+  StatementOutcome changes;
   ASSERT_TRUE(h->Exec("CREATE TABLE t(v); INSERT INTO t VALUES (7)", Millis(0), &changes).ok());
   bool gave_up = true;
   CopySink sink;
@@ -502,7 +502,7 @@ TEST_F(HandleTest, QuickRunAnswersReadOnlyStatements) {
 
 TEST_F(HandleTest, QuickRunRefusesWhatCouldBlockOrLeaveState) {
   auto h = Open(Mode::kWrite);
-  int64_t changes = 0;
+  StatementOutcome changes;
   ASSERT_TRUE(h->Exec("CREATE TABLE t(v)", Millis(0), &changes).ok());
   ASSERT_TRUE(RunQuery(h.get(), "BEGIN").ok());
   // Writes, transaction control (COMMIT counts as read-only to SQLite),
@@ -550,7 +550,7 @@ TEST_F(HandleTest, QuickRunDoesNotWaitForALock) {
   ASSERT_TRUE(factory_->Prepare().ok());
   auto writer = Open(Mode::kWrite);
   auto reader = Open(Mode::kRead);
-  int64_t changes = 0;
+  StatementOutcome changes;
   ASSERT_TRUE(writer->Exec("CREATE TABLE t(v); BEGIN EXCLUSIVE; INSERT INTO t VALUES (1)",
                            Millis(0), &changes)
                   .ok());
@@ -568,7 +568,7 @@ TEST_F(HandleTest, QuickRunDoesNotWaitForALock) {
 
 TEST_F(HandleTest, ReadOnlyDatabaseFileOpensReadOnly) {
   auto w = Open(Mode::kWrite);
-  int64_t changes = 0;
+  StatementOutcome changes;
   ASSERT_TRUE(w->Exec("CREATE TABLE t(v); INSERT INTO t VALUES (1)", Millis(0), &changes).ok());
   w.reset();
   config::Database ro = db_;
@@ -587,6 +587,83 @@ TEST_F(HandleTest, JournalModeIsWal) {
   ASSERT_TRUE(RunQuery(h.get(), "PRAGMA journal_mode", {}, &sink).ok());
   EXPECT_EQ(sink.rows.at(0).at(0), Value(std::string("wal")));
   EXPECT_GT(h->CacheBytes(), -1);
+}
+
+TEST_F(HandleTest, LastInsertRowidIsOnlyTheStatementsOwnInsert) {
+  auto w = Open(Mode::kWrite);
+  StatementOutcome o;
+  ASSERT_TRUE(w->Exec("CREATE TABLE t(i INTEGER PRIMARY KEY, v)", Millis(0), &o).ok());
+  ASSERT_TRUE(RunQuery(w.get(), "INSERT INTO t(v) VALUES (1)", {}, nullptr, Millis(0), &o).ok());
+  EXPECT_EQ(o.last_insert_rowid, 1);
+  // A read, an update and an ignored insert report none: on a pooled
+  // handle the connection's last insert may be another lease's.
+  for (const char* sql : {"SELECT * FROM t", "UPDATE t SET v = 2",
+                          "INSERT OR IGNORE INTO t(i, v) VALUES (1, 3)"}) {
+    ASSERT_TRUE(RunQuery(w.get(), sql, {}, nullptr, Millis(0), &o).ok()) << sql;
+    EXPECT_EQ(o.last_insert_rowid, 0) << sql;
+  }
+  // SQL itself still sees the connection's last insert.
+  CopySink sink;
+  ASSERT_TRUE(RunQuery(w.get(), "SELECT last_insert_rowid()", {}, &sink).ok());
+  EXPECT_EQ(sink.rows.at(0).at(0), Value(int64_t{1}));
+  // An insert that gets the same rowid as the one before still reports it.
+  ASSERT_TRUE(RunQuery(w.get(), "DELETE FROM t").ok());
+  ASSERT_TRUE(RunQuery(w.get(), "INSERT INTO t(v) VALUES (5)", {}, nullptr, Millis(0), &o).ok());
+  EXPECT_EQ(o.last_insert_rowid, 1);
+  // exec: the last insert among its statements, and every change summed.
+  ASSERT_TRUE(w->Exec("INSERT INTO t(v) VALUES (6); UPDATE t SET v = 7", Millis(0), &o).ok());
+  EXPECT_EQ(o.last_insert_rowid, 2);
+  EXPECT_EQ(o.changes, 3);
+  ASSERT_TRUE(w->Exec("UPDATE t SET v = 8", Millis(0), &o).ok());
+  EXPECT_EQ(o.last_insert_rowid, 0);
+}
+
+TEST_F(HandleTest, RedirectStopsAWriteOnAReadHandleBeforeItRuns) {
+  auto w = Open(Mode::kWrite);
+  StatementOutcome o;
+  ASSERT_TRUE(w->Exec("CREATE TABLE t(v)", Millis(0), &o).ok());
+  auto r = Open(Mode::kRead);
+  CopySink sink;
+  ASSERT_TRUE(r->Query("INSERT INTO t VALUES (1)", {}, Millis(0), &sink, &o, nullptr,
+                       WriteOnRead::kRedirect)
+                  .ok());
+  EXPECT_TRUE(o.needs_writer);
+  EXPECT_TRUE(sink.columns.empty());  // nothing ran
+  // A read runs where it is.
+  ASSERT_TRUE(r->Query("SELECT count(*) FROM t", {}, Millis(0), &sink, &o, nullptr,
+                       WriteOnRead::kRedirect)
+                  .ok());
+  EXPECT_FALSE(o.needs_writer);
+  EXPECT_EQ(sink.rows.at(0).at(0), Value(int64_t{0}));
+  // Without redirection a read lease's write fails as it always did.
+  EXPECT_EQ(RunQuery(r.get(), "INSERT INTO t VALUES (1)").code(), Code::kReadOnly);
+  // The writer runs a write whatever the flag.
+  ASSERT_TRUE(w->Query("INSERT INTO t VALUES (1)", {}, Millis(0), &sink, &o, nullptr,
+                       WriteOnRead::kRedirect)
+                  .ok());
+  EXPECT_FALSE(o.needs_writer);
+  EXPECT_EQ(o.changes, 1);
+}
+
+// Keeps the declared types it is given.
+class DeclTypeSink final : public RowSink {
+ public:
+  void Columns(const std::vector<std::string_view>&) override {}
+  bool WantsDeclTypes() const override { return true; }
+  void DeclTypes(const std::vector<const char*>& types) override {
+    for (const char* t : types) got.push_back(t ? t : "<null>");
+  }
+  Status Row(const std::vector<ValueView>&) override { return Status(); }
+  std::vector<std::string> got;
+};
+
+TEST_F(HandleTest, DeclaredTypesOfColumnsNotOfExpressions) {
+  auto w = Open(Mode::kWrite);
+  StatementOutcome o;
+  ASSERT_TRUE(w->Exec("CREATE TABLE t(a INTEGER, b DATETIME, c)", Millis(0), &o).ok());
+  DeclTypeSink sink;
+  ASSERT_TRUE(w->Query("SELECT a, b, c, a + 1 FROM t", {}, Millis(0), &sink, &o).ok());
+  EXPECT_EQ(sink.got, (std::vector<std::string>{"INTEGER", "DATETIME", "<null>", "<null>"}));
 }
 
 }  // namespace

@@ -63,6 +63,9 @@ std::vector<Case> Table() {
       Ok(R"({"op":"acquire","db":"main","wait_ms":null,"lease_ms":null,"tag":null,"mode":null})"),
       Ok(R"({"op":"acquire","db":"main","wait_ms":-0})"),
       Ok(R"({"op":"query","lease":"3fa1c2d4e5f60718","sql":"SELECT 1"})"),
+      Ok(R"({"op":"query","db":"main","mode":"auto","sql":"SELECT 1","decltypes":true})"),
+      Ok(R"({"op":"exec","db":"main","mode":"auto","sql":"SELECT 1"})"),
+      Ok(R"({"op":"query","lease":"3fa1c2d4e5f60718","sql":"SELECT 1","decltypes":null})"),
       Ok(R"({"op":"query","lease":"3fa1c2d4e5f60718","db":null,"mode":7,"sql":"SELECT 1"})"),
       Ok(R"({"op":"query","db":"main","mode":"read","sql":"SELECT ?","params":[1]})"),
       Ok(R"j({"op":"exec","db":"main","sql":"CREATE TABLE t(x)"})j"),
@@ -196,8 +199,11 @@ std::vector<Case> Table() {
       Bad(R"({"op":"acquire","db":null})", "db: expected a string"),
       Bad(R"({"op":"acquire","db":1})", "db: expected a string"),
       Bad(R"({"op":"acquire","db":"main","mode":"sideways"})",
-          "mode: expected \"write\" or \"read\""),
-      Bad(R"({"op":"acquire","db":"main","mode":"READ"})", "mode: expected \"write\" or \"read\""),
+          "mode: expected \"write\" or \"read\" (auto is for one-shots)"),
+      Bad(R"({"op":"acquire","db":"main","mode":"READ"})",
+          "mode: expected \"write\" or \"read\" (auto is for one-shots)"),
+      Bad(R"({"op":"acquire","db":"main","mode":"auto"})",
+          "mode: expected \"write\" or \"read\" (auto is for one-shots)"),
       Bad(R"({"op":"acquire","db":"main","mode":1})", "mode: expected a string"),
       Bad(R"({"op":"acquire","db":"main","wait_ms":-1})",
           "wait_ms: expected a non-negative integer of milliseconds"),
@@ -218,7 +224,11 @@ std::vector<Case> Table() {
       Bad(R"({"op":"query","db":null,"lease":null,"sql":"x"})", "give either lease or db"),
       Bad(R"({"op":"exec","lease":5,"sql":"x"})", "lease: expected a string"),
       Bad(R"({"op":"query","db":"main","mode":"x","sql":"x"})",
-          "mode: expected \"write\" or \"read\""),
+          "mode: expected \"write\", \"read\" or \"auto\""),
+      Bad(R"({"op":"query","db":"main","sql":"x","decltypes":1})",
+          "decltypes: expected true or false"),
+      Bad(R"({"op":"query","db":"main","sql":"x","decltypes":"yes"})",
+          "decltypes: expected true or false"),
       Bad(R"({"op":"query","db":"main"})", "sql: missing"),
       Bad(R"({"op":"query","db":"main","sql":null})", "sql: expected a string"),
       Bad(R"({"op":"query","db":"main","sql":"x","tag":false})", "tag: expected a string"),
@@ -296,6 +306,21 @@ TEST(RequestDecodeTest, LeaseTargets) {
   EXPECT_FALSE(req.has_lease);
   EXPECT_EQ(req.db, "main");
   EXPECT_EQ(req.sql, "A;\nB");
+}
+
+TEST(RequestDecodeTest, AutoModeAndDeclTypes) {
+  // A query in mode auto starts on a read handle; an exec, on the writer.
+  Request req = MustDecode(R"({"op":"query","db":"main","mode":"auto","sql":"S","decltypes":true})");
+  EXPECT_TRUE(req.auto_mode);
+  EXPECT_EQ(req.mode, Mode::kRead);
+  EXPECT_TRUE(req.decltypes);
+  req = MustDecode(R"({"op":"exec","db":"main","mode":"auto","sql":"S"})");
+  EXPECT_TRUE(req.auto_mode);
+  EXPECT_EQ(req.mode, Mode::kWrite);
+  EXPECT_FALSE(req.decltypes);
+  req = MustDecode(R"({"op":"query","db":"main","mode":"read","sql":"S","decltypes":false})");
+  EXPECT_FALSE(req.auto_mode);
+  EXPECT_FALSE(req.decltypes);
 }
 
 TEST(RequestDecodeTest, PositionalValues) {
