@@ -4,6 +4,7 @@
 // Each test runs against the default daemon and against one that hands
 // every request to a worker (LITEPOOL_BENCH_EXECUTION=workers).
 #include <stdlib.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <chrono>
@@ -153,6 +154,43 @@ TEST_P(ExecutionTest, SlowReadDoesNotDelayOtherConnections) {
   auto line = slow.ReadLine(milliseconds(10000));
   ASSERT_TRUE(line);
   EXPECT_TRUE(IsError(json::parse(*line), "statement_timeout"));
+}
+
+// A client cancels by closing its connection (docs/protocol.md,
+// "Cancelling"): the running statement stops at once and its transaction is
+// rolled back, instead of running on to statement_timeout_ms for no one.
+TEST_P(ExecutionTest, ClosingTheConnectionStopsItsStatement) {
+  LineClient client = Connect();
+  std::string lease = Acquire(client, "write");
+  ASSERT_TRUE(IsOk(client.Call({{"op", "exec"}, {"lease", lease},
+                                {"sql", "BEGIN; INSERT INTO kv VALUES (3, 'three')"}})));
+  ASSERT_TRUE(client.Send(json({{"op", "query"}, {"lease", lease},
+                                {"sql", "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 "
+                                        "FROM c) SELECT count(*) FROM c"}})
+                              .dump()));
+  std::this_thread::sleep_for(milliseconds(100));  // let it start
+  client.Close();
+  auto closed_at = steady_clock::now();
+  json write;
+  do {
+    write = Stats()["pools"]["main"]["write"];
+  } while (write["leased"] != 0 && steady_clock::now() - closed_at < milliseconds(1000));
+  EXPECT_EQ(write["leased"], 0);
+  EXPECT_LT(steady_clock::now() - closed_at, milliseconds(200))
+      << "the statement ran on after its client closed";
+  LineClient other = Connect();
+  json rows = other.Call({{"op", "query"}, {"db", "main"}, {"sql", "SELECT count(*) FROM kv"}});
+  EXPECT_EQ(rows["rows"], json::parse("[[2]]")) << "the transaction was not rolled back";
+}
+
+// Shutting down only the write side (as socat does) still gets every answer.
+TEST_P(ExecutionTest, HalfCloseStillAnswersTheRunningStatement) {
+  LineClient client = Connect();
+  ASSERT_TRUE(client.Send(json({{"op", "query"}, {"db", "main"}, {"sql", CountTo(300000)}}).dump()));
+  ASSERT_EQ(shutdown(client.fd(), SHUT_WR), 0);
+  auto line = client.ReadLine(milliseconds(10000));
+  ASSERT_TRUE(line);
+  EXPECT_EQ(json::parse(*line)["rows"], json::parse("[[300000]]"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, ExecutionTest, ::testing::Values("quick", "workers"),

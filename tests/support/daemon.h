@@ -102,6 +102,7 @@ class LineClient {
   ~LineClient();
 
   bool connected() const { return fd_ >= 0; }
+  int fd() const { return fd_; }
   // Closes the socket now (the daemon sees EOF).
   void Close();
 

@@ -1,0 +1,3 @@
+module litepool.dev/go
+
+go 1.19
