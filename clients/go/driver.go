@@ -2,9 +2,9 @@ package litepool
 
 import (
 	"context"
-	"fmt"
 	"database/sql"
 	"database/sql/driver"
+	"fmt"
 )
 
 // DriverName is the name the driver registers with database/sql.

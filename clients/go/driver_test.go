@@ -72,14 +72,14 @@ func TestParseDSN(t *testing.T) {
 		t.Errorf("default socket %q", got.Socket)
 	}
 	bad := map[string]string{
-		"/run/l.sock":                   "want unix:PATH?db=NAME",
-		"tcp:1.2.3.4?db=main":           "must start with unix:",
-		"unix:?db=main":                 "names no socket path",
-		"unix:/s?tag=x":                 "db (the database name) is required",
-		"unix:/s?db=main&lease_ms=0":    "lease_ms must be a positive integer",
-		"unix:/s?db=main&wait_ms=soon":  "wait_ms must be a positive integer",
-		"unix:/s?db=main&leas_ms=5":     `unknown parameter "leas_ms"`,
-		"unix:/s?db=a&db=b":             "db is given 2 times",
+		"/run/l.sock":                                     "want unix:PATH?db=NAME",
+		"tcp:1.2.3.4?db=main":                             "must start with unix:",
+		"unix:?db=main":                                   "names no socket path",
+		"unix:/s?tag=x":                                   "db (the database name) is required",
+		"unix:/s?db=main&lease_ms=0":                      "lease_ms must be a positive integer",
+		"unix:/s?db=main&wait_ms=soon":                    "wait_ms must be a positive integer",
+		"unix:/s?db=main&leas_ms=5":                       `unknown parameter "leas_ms"`,
+		"unix:/s?db=a&db=b":                               "db is given 2 times",
 		"unix:/s?db=main&tag=" + strings.Repeat("x", 129): "tag is longer than 128 bytes",
 	}
 	for dsn, want := range bad {

@@ -55,8 +55,8 @@ def check_litepool_config(where, cfg):
 
 # --- JSON -------------------------------------------------------------------
 
-check_litepool_config(os.path.join(docker, "litepool.json"),
-                      load_json(os.path.join(docker, "litepool.json")))
+check_litepool_config(os.path.join(docker, "config", "litepool.json"),
+                      load_json(os.path.join(docker, "config", "litepool.json")))
 
 dash_path = os.path.join(docker, "grafana", "dashboards", "litepool.json")
 dash = load_json(dash_path)
@@ -162,6 +162,13 @@ if compose is not None:
                     if any(str(v).startswith("socket:") for v in s.get("volumes", []))]
     if "litepoold" not in socket_users:
         fail(compose_path, "litepoold does not mount the shared socket volume")
+    # SIGHUP re-reads the file by name: a bind-mounted file would keep the
+    # inode an editor's save replaced.
+    config_mounts = [str(v) for v in services.get("litepoold", {}).get("volumes", [])
+                     if str(v).split(":")[1:2] == ["/etc/litepool"]]
+    if not config_mounts or not os.path.isdir(
+            os.path.normpath(os.path.join(docker, config_mounts[0].split(":")[0]))):
+        fail(compose_path, "litepoold must mount a configuration directory at /etc/litepool")
 
 # Grafana provisioning.
 for rel in ("grafana/provisioning/datasources/prometheus.yml",
@@ -175,8 +182,10 @@ if not any(d.get("type") == "prometheus" for d in ds.get("datasources", [])):
     fail(os.path.join(docker, "grafana/provisioning/datasources/prometheus.yml"),
          "no prometheus data source")
 
-# Kubernetes: the sidecar Deployment, its ConfigMap and the PodMonitor.
-k8s_path = os.path.join(docker, "kubernetes", "sidecar.yaml")
+# Kubernetes: common.yaml (ConfigMap, claim, PodMonitor) with each of the two
+# Deployments, the native sidecar and the pre-1.29 form.
+k8s_dir = os.path.join(docker, "kubernetes")
+k8s_path = os.path.join(k8s_dir, "common.yaml")
 docs = load_yaml(k8s_path, multi=True) or []
 kinds = {}
 for d in docs:
@@ -184,7 +193,7 @@ for d in docs:
         if key not in d:
             fail(k8s_path, f"a document has no {key}")
     kinds.setdefault(d.get("kind"), []).append(d)
-for kind in ("ConfigMap", "Deployment", "PodMonitor"):
+for kind in ("ConfigMap", "PersistentVolumeClaim", "PodMonitor"):
     if kind not in kinds:
         fail(k8s_path, f"no {kind}")
 for cm in kinds.get("ConfigMap", []):
@@ -194,22 +203,44 @@ for cm in kinds.get("ConfigMap", []):
                 check_litepool_config(k8s_path, json.loads(text))
             except ValueError as e:
                 fail(k8s_path, f"ConfigMap {cm['metadata']['name']}: {key} is not JSON: {e}")
+defined = {(d.get("kind"), d.get("metadata", {}).get("name")) for d in docs}
 port_names = set()
 pod_labels = {}
-for dep in kinds.get("Deployment", []):
-    spec = dep["spec"]
+for name, native in (("sidecar.yaml", True), ("sidecar-pre-1.29.yaml", False)):
+    dep_path = os.path.join(k8s_dir, name)
+    deps = [d for d in load_yaml(dep_path, multi=True) or [] if d.get("kind") == "Deployment"]
+    if len(deps) != 1:
+        fail(dep_path, "must hold exactly one Deployment")
+        continue
+    docs.extend(deps)
+    spec = deps[0]["spec"]
     pod = spec["template"]["spec"]
     pod_labels = spec["template"]["metadata"].get("labels", {})
     for k, v in spec["selector"]["matchLabels"].items():
         if pod_labels.get(k) != v:
-            fail(k8s_path, f"Deployment selector {k}={v} does not match the pod labels")
+            fail(dep_path, f"Deployment selector {k}={v} does not match the pod labels")
     volumes = {v["name"]: v for v in pod.get("volumes", [])}
+    for v in volumes.values():
+        ref = (v.get("configMap") and ("ConfigMap", v["configMap"]["name"])) or \
+              (v.get("persistentVolumeClaim") and
+               ("PersistentVolumeClaim", v["persistentVolumeClaim"]["claimName"]))
+        if ref and ref not in defined:
+            fail(dep_path, f"volume {v['name']}: {ref[0]} {ref[1]!r} is not in common.yaml")
     containers = pod.get("containers", []) + pod.get("initContainers", [])
+    sidecar = [c for c in pod.get("initContainers", []) if c.get("restartPolicy") == "Always"]
+    if native and [c["name"] for c in sidecar] != ["litepoold"]:
+        fail(dep_path, "litepoold must be the native sidecar (init container, restartPolicy Always)")
+    if not native and (pod.get("initContainers") or
+                       "litepoold" not in [c["name"] for c in pod.get("containers", [])]):
+        fail(dep_path, "litepoold must be a regular container, with no init containers")
     mounts = {}
     for c in containers:
         for m in c.get("volumeMounts", []):
             if m["name"] not in volumes:
-                fail(k8s_path, f"container {c['name']}: volume {m['name']!r} is not defined")
+                fail(dep_path, f"container {c['name']}: volume {m['name']!r} is not defined")
+            if m["mountPath"] == "/etc/litepool" and "subPath" in m:
+                fail(dep_path, "the configuration must be mounted as a directory (no subPath): "
+                     "Kubernetes never updates a subPath mount")
             mounts.setdefault(m["name"], []).append((c["name"], m["mountPath"]))
         for p in c.get("ports", []):
             if "name" in p:
@@ -217,10 +248,10 @@ for dep in kinds.get("Deployment", []):
     socket_mounts = [m for name, ms in mounts.items() for m in ms
                      if m[1] == "/run/litepool" and "emptyDir" in volumes.get(name, {})]
     if len(socket_mounts) < 2:
-        fail(k8s_path, "the socket directory /run/litepool must be an emptyDir shared by two containers")
+        fail(dep_path, "the socket directory /run/litepool must be an emptyDir shared by two containers")
     annotations = spec["template"]["metadata"].get("annotations", {})
     if annotations.get("prometheus.io/scrape") != "true":
-        fail(k8s_path, "the pod template lacks the prometheus.io/scrape annotation")
+        fail(dep_path, "the pod template lacks the prometheus.io/scrape annotation")
 for pm in kinds.get("PodMonitor", []):
     if pm.get("apiVersion") != "monitoring.coreos.com/v1":
         fail(k8s_path, "PodMonitor apiVersion must be monitoring.coreos.com/v1")
