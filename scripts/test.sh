@@ -40,4 +40,10 @@ if [[ "${LITEPOOL_FUZZ_SECONDS:=60}" != 0 ]]; then
   echo "=== fuzz the request path for ${LITEPOOL_FUZZ_SECONDS}s"
   scripts/fuzz.sh
 fi
+if [[ "${LITEPOOL_CONTAINER:-1}" != 0 ]]; then
+  # The image built and run as a sidecar (podman); skips itself, with a
+  # line saying so, only where no container can start.
+  echo "=== container image (scripts/container-test.sh)"
+  scripts/container-test.sh
+fi
 echo "=== all suites passed"
