@@ -109,7 +109,11 @@ slim_tar=$cache/base/bookworm-slim.tar
 if [[ ! -f $slim_tar || -n $(find "$slim_tar" -mtime +14) ]]; then
   phase "debootstrap --variant=minbase bookworm from $mirror"
   root=$cache/base/root
-  rm -rf "$root"
+  remove_root() {  # an interrupted debootstrap leaves /proc and /sys mounted in it
+    findmnt -rn -o TARGET | grep "^$root/" | sort -r | xargs -r umount -l
+    rm -rf --one-file-system "$root"
+  }
+  remove_root
   debootstrap --variant=minbase bookworm "$root" "$mirror" >"$work/debootstrap.log" 2>&1 ||
     { tail -n 20 "$work/debootstrap.log" >&2; fail "debootstrap failed"; }
   printf 'deb %s %s main\n' "$mirror" bookworm "$mirror" bookworm-updates \
@@ -130,7 +134,7 @@ EOF
   find "$root/usr/share/doc" -type f ! -name copyright -delete
   rm -rf "$root"/usr/share/{man,info,groff,lintian,locale}/*
   tar --numeric-owner -C "$root" -cf "$slim_tar.new" .
-  rm -rf "$root"
+  remove_root
   mv "$base_tar.new" "$base_tar"
   mv "$slim_tar.new" "$slim_tar"
   podman rmi -f docker.io/library/debian:bookworm docker.io/library/debian:bookworm-slim >/dev/null 2>&1 || true
