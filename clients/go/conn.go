@@ -33,7 +33,8 @@ func dial(ctx context.Context, cfg *Config) (*conn, error) {
 	d := net.Dialer{Timeout: cfg.DialTimeout}
 	nc, err := d.DialContext(ctx, "unix", cfg.Socket)
 	if err != nil {
-		return nil, fmt.Errorf("litepool: cannot connect to litepoold at %s: %w", cfg.Socket, err)
+		return nil, &Error{Code: CodeIO, cause: err,
+			Message: fmt.Sprintf("cannot connect to litepoold at %s: %v", cfg.Socket, err)}
 	}
 	c := &conn{cfg: cfg, nc: nc.(*net.UnixConn), r: bufio.NewReaderSize(nc, 16<<10)}
 	hello, err := c.roundTrip(ctx, newRequest(c.buf, "hello").line())
@@ -287,7 +288,7 @@ func (c *conn) limits(r *request) *request {
 // connection, which the error says.
 func (c *conn) inTx(err error) error {
 	if c.tx != nil && errors.Is(err, driver.ErrBadConn) {
-		return &Error{Code: CodeConnectionLost, Message: "the connection to litepoold is closed; the transaction was rolled back"}
+		return &Error{Code: CodeIO, Message: "the connection to litepoold is closed; the transaction was rolled back"}
 	}
 	return err
 }

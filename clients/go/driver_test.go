@@ -6,10 +6,13 @@ import (
 	"database/sql"
 	"errors"
 	"math"
+	"os"
+	"os/exec"
 	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -107,7 +110,8 @@ func TestFirstUseNamesWhatIsWrong(t *testing.T) {
 	}
 	db2, _ := sql.Open("litepool", "unix:"+d.dir+"/absent.sock?db=main")
 	defer db2.Close()
-	if err := db2.Ping(); err == nil || !strings.Contains(err.Error(), "cannot connect to litepoold") {
+	if err := db2.Ping(); !errors.Is(err, litepool.ErrIO) || !errors.Is(err, syscall.ENOENT) ||
+		!strings.Contains(err.Error(), "cannot connect to litepoold") {
 		t.Errorf("ping of a missing socket: %v", err)
 	}
 	if err := open(t, d, "").Ping(); err != nil {
@@ -654,5 +658,21 @@ func TestConnectorAndConfig(t *testing.T) {
 	var blob []byte
 	if err := db.QueryRow("SELECT x'00ff'").Scan(&blob); err != nil || !bytes.Equal(blob, []byte{0, 0xff}) {
 		t.Errorf("blob literal: %v %v", blob, err)
+	}
+}
+
+// The example a Go developer copies runs as it is.
+func TestExampleProgramRuns(t *testing.T) {
+	d := startDaemon(t, nil)
+	cmd := exec.Command("go", "run", "./example")
+	cmd.Env = append(os.Environ(), "LITEPOOL_DSN="+d.dsn("tag=example"))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go run ./example: %v\n%s", err, out)
+	}
+	for _, want := range []string{`note 1: "hello from Go!", written`, "refused by SQLite (extended code 1555)"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("example output lacks %q:\n%s", want, out)
+		}
 	}
 }

@@ -6,13 +6,18 @@ import (
 )
 
 // Error is an error the daemon answered (docs/protocol.md, "Errors"), or
-// CodeConnectionLost from the driver itself. Use errors.As to read it, or
-// errors.Is with one of the Err values below to branch on its code.
+// CodeIO from the driver itself. Use errors.As to read it, or errors.Is
+// with one of the Err values below to branch on its code.
 type Error struct {
 	Code       string // the protocol's error code, e.g. "busy"
 	Message    string
-	SQLiteCode int // SQLite's extended result code, when SQLite gave one
+	SQLiteCode int   // SQLite's extended result code, when SQLite gave one
+	cause      error // for CodeIO: the system error
 }
+
+// Unwrap gives the system error behind CodeIO (errors.Is(err,
+// syscall.ECONNREFUSED) works).
+func (e *Error) Unwrap() error { return e.cause }
 
 func (e *Error) Error() string {
 	if e.SQLiteCode != 0 {
@@ -27,10 +32,11 @@ func (e *Error) Is(target error) bool {
 	return errors.As(target, &t) && t.Message == "" && t.Code == e.Code
 }
 
-// CodeConnectionLost is the driver's own code: the connection broke after a
-// request was sent, so whether it ran is unknown (an open transaction was
-// rolled back by the daemon). The driver never retries such a request.
-const CodeConnectionLost = "connection_lost"
+// CodeIO is the driver's own code, as in the other litepool clients: the
+// connection could not be made, or broke after a request was sent (then
+// whether it ran is unknown, and an open transaction was rolled back by the
+// daemon). The driver never retries a request that reached the daemon.
+const CodeIO = "io_error"
 
 // Sentinels for the codes a program branches on. They carry no message:
 // compare with errors.Is, never with ==.
@@ -51,10 +57,10 @@ var (
 	ErrShuttingDown     = &Error{Code: "shutting_down"}
 	ErrTooManyClients   = &Error{Code: "too_many_clients"}
 	ErrInternal         = &Error{Code: "internal"}
-	ErrConnectionLost   = &Error{Code: CodeConnectionLost}
+	ErrIO               = &Error{Code: CodeIO}
 )
 
 func connectionLost(cause error) error {
-	return &Error{Code: CodeConnectionLost,
+	return &Error{Code: CodeIO, cause: cause,
 		Message: "the connection to litepoold broke after the request was sent; it may or may not have run: " + cause.Error()}
 }
