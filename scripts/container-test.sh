@@ -43,6 +43,8 @@ fail() {
   exit 1
 }
 skip() { echo "=== SKIP container test: $*"; exit 0; }
+# A command failing under set -e says where, instead of ending the run silently.
+trap 'echo "container-test: FAIL: line $LINENO: $BASH_COMMAND" >&2' ERR
 
 # ---- podman, configured for this machine and kept apart from any other use -
 mkdir -p "$cache"/conf "$cache"/storage "$cache"/tmp "$cache"/base /run/litepool-ci
@@ -110,7 +112,7 @@ if [[ ! -f $slim_tar || -n $(find "$slim_tar" -mtime +14) ]]; then
   phase "debootstrap --variant=minbase bookworm from $mirror"
   root=$cache/base/root
   remove_root() {  # an interrupted debootstrap leaves /proc and /sys mounted in it
-    findmnt -rn -o TARGET | grep "^$root/" | sort -r | xargs -r umount -l
+    findmnt -rn -o TARGET | { grep "^$root/" || true; } | sort -r | xargs -r umount -l
     rm -rf --one-file-system "$root"
   }
   remove_root
