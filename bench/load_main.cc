@@ -41,10 +41,12 @@ const char kUsage[] =
     "  --socket PATH        use a running litepoold instead: its database 'main' gets the\n"
     "                       tables kv and w (created if missing); no workers target, floor or\n"
     "                       memory tests then\n"
+    "  --daemon-pid PID     with --socket: the running litepoold's pid, for its CPU figures\n"
     "  --echo PATH          echo_server to start (default: beside this binary)\n"
     "  --daemon-prefix CMD  run litepoold under CMD (split at spaces), e.g.\n"
     "                       \"valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out\"\n"
-    "  --scenarios LIST     point_select,lease10,acquire_release,insert,mixed (default: all)\n"
+    "  --scenarios LIST     point_select,lease10,acquire_release,insert,mixed (default: all);\n"
+    "                       also point_select_auto, insert_auto (one-shots in mode auto)\n"
     "  --clients LIST       connection counts (default 1,8,64)\n"
     "  --targets LIST       echo,litepoold,workers,litepoold_lib (default echo,litepoold,workers)\n"
     "  --workers-scenarios L scenarios also run with LITEPOOL_BENCH_EXECUTION=workers\n"
@@ -67,6 +69,7 @@ const char kUsage[] =
 struct Args {
   std::string daemon;
   std::string socket;
+  int daemon_pid = -1;  // of the litepoold behind `socket`
   std::string echo;
   std::vector<std::string> daemon_prefix;
   std::vector<std::string> scenarios = {"point_select", "lease10", "acquire_release", "insert",
@@ -123,6 +126,8 @@ bool ParseArgs(int argc, char** argv, Args* a, std::string* error) {
       a->daemon = v;
     else if (flag == "--socket")
       a->socket = v;
+    else if (flag == "--daemon-pid")
+      a->daemon_pid = std::atoi(v.c_str());
     else if (flag == "--echo")
       a->echo = v;
     else if (flag == "--daemon-prefix") {
@@ -274,6 +279,8 @@ ReplySizes ProbeReplySizes(const std::string& socket, std::string* error) {
   keep(Step::kLeaseQuery, call(Step::kLeaseQuery, 54321));
   keep(Step::kRelease, call(Step::kRelease, 0));
   keep(Step::kInsert, call(Step::kInsert, 1));
+  keep(Step::kPointSelectAuto, call(Step::kPointSelectAuto, 12345));
+  keep(Step::kInsertAuto, call(Step::kInsertAuto, 2));
   ::close(fd);
   return sizes;
 }
@@ -377,7 +384,7 @@ int Main(int argc, char** argv) {
   }
   DaemonUnderTest shipped, workers_daemon;
   std::string shipped_socket = a.socket;
-  pid_t shipped_pid = -1;
+  pid_t shipped_pid = a.socket.empty() ? -1 : a.daemon_pid;
   bool need_shipped = Contains(a.targets, "litepoold") || Contains(a.targets, "litepoold_lib") ||
                       (Contains(a.targets, "echo") && !Contains(a.targets, "workers"));
   if (a.socket.empty() && need_shipped) {

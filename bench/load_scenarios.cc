@@ -21,6 +21,8 @@ constexpr Named kScenarios[] = {
     {"insert", Scenario::kInsert},
     {"mixed", Scenario::kMixed},
     {"lease1", Scenario::kLease1},
+    {"point_select_auto", Scenario::kPointSelectAuto},
+    {"insert_auto", Scenario::kInsertAuto},
 };
 
 void AppendInt(std::string* out, int64_t v) {
@@ -48,14 +50,18 @@ std::optional<Scenario> ParseScenario(std::string_view name) {
 void FormatRequest(Step step, int64_t key, std::string_view lease, std::string* out) {
   switch (step) {
     case Step::kPointSelect:
-      out->append(
-          R"({"op":"query","db":"main","mode":"read","sql":"SELECT v FROM kv WHERE k=?","params":[)");
+    case Step::kPointSelectAuto:
+      out->append(step == Step::kPointSelect ? R"({"op":"query","db":"main","mode":"read",)"
+                                             : R"({"op":"query","db":"main","mode":"auto",)");
+      out->append(R"("sql":"SELECT v FROM kv WHERE k=?","params":[)");
       AppendInt(out, key);
       out->append("]}\n");
       return;
     case Step::kInsert:
-      out->append(
-          R"x({"op":"query","db":"main","sql":"INSERT INTO w(v) VALUES(?)","params":["row-)x");
+    case Step::kInsertAuto:
+      out->append(step == Step::kInsert ? R"({"op":"query","db":"main",)"
+                                        : R"({"op":"query","db":"main","mode":"auto",)");
+      out->append(R"x("sql":"INSERT INTO w(v) VALUES(?)","params":["row-)x");
       AppendInt(out, key);
       out->append("\"]}\n");
       return;
@@ -89,6 +95,10 @@ Step Script::ChooseStep() {
       return Step::kPointSelect;
     case Scenario::kInsert:
       return Step::kInsert;
+    case Scenario::kPointSelectAuto:
+      return Step::kPointSelectAuto;
+    case Scenario::kInsertAuto:
+      return Step::kInsertAuto;
     case Scenario::kMixed:
       return rng_.Below(10) == 0 ? Step::kInsert : Step::kPointSelect;
     case Scenario::kAcquireRelease:
@@ -110,7 +120,9 @@ void Script::NextRequest(std::string* out) {
     out->push_back(' ');
   }
   int64_t key = static_cast<int64_t>(rng_.Below(static_cast<uint64_t>(rows_))) + 1;
-  if (step_ == Step::kInsert) key = static_cast<int64_t>(++insert_seq_);
+  if (step_ == Step::kInsert || step_ == Step::kInsertAuto) {
+    key = static_cast<int64_t>(++insert_seq_);
+  }
   FormatRequest(step_, key, lease_, out);
 }
 
@@ -143,6 +155,8 @@ bool Script::OnReply(std::string_view reply, bool* cycle_done, std::string* erro
     case Scenario::kPointSelect:
     case Scenario::kInsert:
     case Scenario::kMixed:
+    case Scenario::kPointSelectAuto:
+    case Scenario::kInsertAuto:
       done = true;
       break;
     case Scenario::kAcquireRelease:

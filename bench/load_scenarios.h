@@ -17,18 +17,29 @@ enum class Scenario {
   kInsert,          // one-shot autocommit INSERT on the writer
   kMixed,           // 90 % point_select, 10 % insert
   kLease1,          // acquire read, one point select, release (the soak)
+  kPointSelectAuto,  // point_select as a one-shot in mode auto (what the Go driver sends)
+  kInsertAuto,       // insert as a one-shot query in mode auto: starts on a read handle, moves
 };
 
 std::string_view ScenarioName(Scenario s);
 std::optional<Scenario> ParseScenario(std::string_view name);
 
 // The kinds of request the scripts send; echo replies mimic their sizes.
-enum class Step { kPointSelect, kInsert, kAcquire, kLeaseQuery, kRelease, kCount };
+enum class Step {
+  kPointSelect,
+  kInsert,
+  kAcquire,
+  kLeaseQuery,
+  kRelease,
+  kPointSelectAuto,
+  kInsertAuto,
+  kCount
+};
 
 // Reply line sizes (bytes, newline included) per Step, learned from the
 // daemon, so the echo server answers with lines of the same sizes.
 struct ReplySizes {
-  size_t bytes[static_cast<size_t>(Step::kCount)] = {88, 55, 69, 88, 31};
+  size_t bytes[static_cast<size_t>(Step::kCount)] = {88, 55, 69, 88, 31, 88, 55};
   size_t& operator[](Step s) { return bytes[static_cast<size_t>(s)]; }
   size_t operator[](Step s) const { return bytes[static_cast<size_t>(s)]; }
 };
