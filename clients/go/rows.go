@@ -2,6 +2,7 @@ package litepool
 
 import (
 	"database/sql/driver"
+	"fmt"
 	"io"
 	"reflect"
 	"strings"
@@ -12,15 +13,15 @@ import (
 type rows struct {
 	columns []string
 	decl    []string // declared types, upper case, without "(n)"; "" for expressions
-	data    [][]interface{}
+	data    [][]driver.Value
 	next    int
 }
 
 func newRows(rep *reply) *rows {
 	r := &rows{columns: rep.Columns, data: rep.Rows, decl: make([]string, len(rep.Columns))}
 	for i := range r.decl {
-		if i < len(rep.DeclTypes) && rep.DeclTypes[i] != nil {
-			t := strings.ToUpper(*rep.DeclTypes[i])
+		if i < len(rep.DeclTypes) && rep.DeclTypes[i] != "" {
+			t := strings.ToUpper(rep.DeclTypes[i])
 			if p := strings.IndexByte(t, '('); p >= 0 {
 				t = t[:p]
 			}
@@ -43,12 +44,11 @@ func (r *rows) Next(dest []driver.Value) error {
 	}
 	row := r.data[r.next]
 	r.next++
+	if len(row) != len(dest) {
+		return fmt.Errorf("litepool: a row of %d values for %d columns", len(row), len(dest))
+	}
 	for i := range dest {
-		v, err := cellValue(row[i], r.decl[i])
-		if err != nil {
-			return err
-		}
-		dest[i] = v
+		dest[i] = cellValue(row[i], r.decl[i])
 	}
 	return nil
 }

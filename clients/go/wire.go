@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"database/sql/driver"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -164,73 +163,21 @@ func appendString(buf []byte, s string) []byte {
 	return append(buf, '"')
 }
 
-// reply is every field a reply may carry; each op fills its own.
-type reply struct {
-	OK    bool `json:"ok"`
-	Error *struct {
-		Code       string `json:"code"`
-		Message    string `json:"message"`
-		SQLiteCode int    `json:"sqlite_code"`
-	} `json:"error"`
-	Lease           string          `json:"lease"`
-	Columns         []string        `json:"columns"`
-	DeclTypes       []*string       `json:"decltypes"`
-	Rows            [][]interface{} `json:"rows"`
-	Changes         int64           `json:"changes"`
-	LastInsertRowid int64           `json:"last_insert_rowid"`
-	RolledBack      bool            `json:"rolled_back"`
-	Protocol        int             `json:"protocol"`
-	Databases       []string        `json:"databases"`
-}
-
-// decodeReply parses one reply line. Numbers stay json.Number so integers
-// keep all 64 bits and reals stay reals.
-func decodeReply(line []byte) (*reply, error) {
-	dec := json.NewDecoder(bytes.NewReader(line))
-	dec.UseNumber()
-	var r reply
-	if err := dec.Decode(&r); err != nil {
-		return nil, fmt.Errorf("litepool: unreadable reply from the daemon: %v", err)
-	}
-	if !r.OK {
-		if r.Error == nil {
-			return nil, &Error{Code: "internal", Message: "the daemon answered ok:false without an error"}
-		}
-		return nil, &Error{Code: r.Error.Code, Message: r.Error.Message, SQLiteCode: r.Error.SQLiteCode}
-	}
-	return &r, nil
-}
-
-// cellValue turns one decoded cell into what database/sql expects:
-// int64, float64, string, []byte, time.Time, bool or nil. `decl` is the
-// column's declared type, upper case ("" for an expression).
-func cellValue(cell interface{}, decl string) (driver.Value, error) {
-	switch x := cell.(type) {
-	case nil:
-		return nil, nil
-	case json.Number:
-		s := string(x)
-		if strings.ContainsAny(s, ".eE") {
-			return strconv.ParseFloat(s, 64)
-		}
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return nil, err
-		}
-		return integerValue(n, decl), nil
+// cellValue finishes a cell for database/sql with the column's declared
+// type (upper case, "" for an expression): dates and booleans as cgo SQLite
+// drivers read them; other values as they came.
+func cellValue(v driver.Value, decl string) driver.Value {
+	switch x := v.(type) {
+	case int64:
+		return integerValue(x, decl)
 	case string:
 		if isTimeType(decl) {
 			if t, ok := parseTime(x); ok {
-				return t, nil
+				return t
 			}
 		}
-		return x, nil
-	case map[string]interface{}:
-		if b, ok := x["$blob"].(string); ok && len(x) == 1 {
-			return base64.StdEncoding.DecodeString(b)
-		}
 	}
-	return nil, fmt.Errorf("litepool: unexpected value %v in a reply", cell)
+	return v
 }
 
 // integerValue reads an INTEGER the way cgo SQLite drivers do for the
