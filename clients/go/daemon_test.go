@@ -1,4 +1,4 @@
-package litepool_test
+package litepool
 
 import (
 	"bufio"
@@ -15,12 +15,14 @@ import (
 	"time"
 )
 
-// daemon is a real litepoold child on a temp socket and database, as the
-// other clients' tests run it. $LITEPOOLD names the binary (ctest sets it).
-type daemon struct {
+// TestDaemon is a real litepoold child on a temp socket and database, as
+// the other clients' tests run it. $LITEPOOLD names the binary (ctest sets
+// it). Exported for the tests of package litepool_test only: _test files
+// are not part of the package.
+type TestDaemon struct {
 	t      *testing.T
-	dir    string
-	socket string
+	Dir    string
+	Socket string
 	config string
 	cmd    *exec.Cmd
 
@@ -39,9 +41,9 @@ func litepooldPath(t *testing.T) string {
 	return p
 }
 
-// startDaemon writes a configuration (`pool` adds keys to database main)
+// StartTestDaemon writes a configuration (`pool` adds keys to database main)
 // and starts litepoold on it.
-func startDaemon(t *testing.T, pool map[string]interface{}) *daemon {
+func StartTestDaemon(t *testing.T, pool map[string]interface{}) *TestDaemon {
 	dir := t.TempDir()
 	db := map[string]interface{}{
 		"path":    filepath.Join(dir, "main.db"),
@@ -58,16 +60,16 @@ func startDaemon(t *testing.T, pool map[string]interface{}) *daemon {
 		"databases":          map[string]interface{}{"main": db},
 	}
 	raw, _ := json.Marshal(cfg)
-	d := &daemon{t: t, dir: dir, socket: cfg["socket"].(string), config: filepath.Join(dir, "litepool.json")}
+	d := &TestDaemon{t: t, Dir: dir, Socket: cfg["socket"].(string), config: filepath.Join(dir, "litepool.json")}
 	if err := os.WriteFile(d.config, raw, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	d.start()
-	t.Cleanup(d.stop)
+	d.Start()
+	t.Cleanup(d.Stop)
 	return d
 }
 
-func (d *daemon) start() {
+func (d *TestDaemon) Start() {
 	d.cmd = exec.Command(litepooldPath(d.t), "--config", d.config)
 	stderr, err := d.cmd.StderrPipe()
 	if err != nil {
@@ -94,14 +96,14 @@ func (d *daemon) start() {
 	select {
 	case <-ready:
 	case <-time.After(10 * time.Second):
-		d.t.Fatalf("litepoold did not start:\n%s", d.logText())
+		d.t.Fatalf("litepoold did not start:\n%s", d.LogText())
 	}
 	if d.cmd.ProcessState != nil {
-		d.t.Fatalf("litepoold exited:\n%s", d.logText())
+		d.t.Fatalf("litepoold exited:\n%s", d.LogText())
 	}
 }
 
-func (d *daemon) stop() {
+func (d *TestDaemon) Stop() {
 	if d.cmd == nil || d.cmd.Process == nil {
 		return
 	}
@@ -117,21 +119,21 @@ func (d *daemon) stop() {
 	d.cmd = nil
 }
 
-// kill ends the daemon as a crash would.
-func (d *daemon) kill() {
+// Kill ends the daemon as a crash would.
+func (d *TestDaemon) Kill() {
 	d.cmd.Process.Kill()
 	d.cmd.Wait()
 	d.cmd = nil
 }
 
-func (d *daemon) logText() string {
+func (d *TestDaemon) LogText() string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return strings.Join(d.log, "\n")
 }
 
-// waitLog waits for a log line holding every one of `parts`.
-func (d *daemon) waitLog(within time.Duration, parts ...string) (string, bool) {
+// WaitLog waits for a log line holding every one of `parts`.
+func (d *TestDaemon) WaitLog(within time.Duration, parts ...string) (string, bool) {
 	deadline := time.Now().Add(within)
 	for {
 		d.mu.Lock()
@@ -153,19 +155,19 @@ func (d *daemon) waitLog(within time.Duration, parts ...string) (string, bool) {
 	}
 }
 
-func (d *daemon) dsn(params string) string {
-	dsn := "unix:" + d.socket + "?db=main"
+func (d *TestDaemon) DSN(params string) string {
+	dsn := "unix:" + d.Socket + "?db=main"
 	if params != "" {
 		dsn += "&" + params
 	}
 	return dsn
 }
 
-// call sends one raw request (admin ops: the test runs as the daemon's uid)
+// Call sends one raw request (admin ops: the test runs as the daemon's uid)
 // and decodes its reply.
-func (d *daemon) call(request string) map[string]interface{} {
+func (d *TestDaemon) Call(request string) map[string]interface{} {
 	d.t.Helper()
-	c, err := net.Dial("unix", d.socket)
+	c, err := net.Dial("unix", d.Socket)
 	if err != nil {
 		d.t.Fatal(err)
 	}
@@ -182,19 +184,19 @@ func (d *daemon) call(request string) map[string]interface{} {
 	return out
 }
 
-// side is one mode's figures of database main in `stats`.
-type side struct {
+// PoolSide is one mode's figures of database main in `stats`.
+type PoolSide struct {
 	Open, Idle, Leased, Waiters float64
 	AcquiresOK                  float64
 }
 
-func (d *daemon) stats() (write, read side) {
+func (d *TestDaemon) Stats() (write, read PoolSide) {
 	d.t.Helper()
-	s := d.call(`{"op":"stats"}`)
+	s := d.Call(`{"op":"stats"}`)
 	main := s["pools"].(map[string]interface{})["main"].(map[string]interface{})
-	get := func(mode string) side {
+	get := func(mode string) PoolSide {
 		m := main[mode].(map[string]interface{})
-		return side{
+		return PoolSide{
 			Open: m["open"].(float64), Idle: m["idle"].(float64),
 			Leased: m["leased"].(float64), Waiters: m["waiters"].(float64),
 			AcquiresOK: m["acquires"].(map[string]interface{})["ok"].(float64),
@@ -203,12 +205,12 @@ func (d *daemon) stats() (write, read side) {
 	return get("write"), get("read")
 }
 
-// waitIdle waits until nothing of database main is leased or waited for.
-func (d *daemon) waitIdle(within time.Duration) (write, read side) {
+// WaitIdle waits until nothing of database main is leased or waited for.
+func (d *TestDaemon) WaitIdle(within time.Duration) (write, read PoolSide) {
 	d.t.Helper()
 	deadline := time.Now().Add(within)
 	for {
-		write, read = d.stats()
+		write, read = d.Stats()
 		if write.Leased+read.Leased+write.Waiters+read.Waiters == 0 || time.Now().After(deadline) {
 			return write, read
 		}

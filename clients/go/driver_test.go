@@ -19,9 +19,9 @@ import (
 	litepool "litepool.dev/go"
 )
 
-func open(t *testing.T, d *daemon, params string) *sql.DB {
+func open(t *testing.T, d *litepool.TestDaemon, params string) *sql.DB {
 	t.Helper()
-	db, err := sql.Open("litepool", d.dsn(params))
+	db, err := sql.Open("litepool", d.DSN(params))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,8 +98,8 @@ func TestParseDSN(t *testing.T) {
 }
 
 func TestFirstUseNamesWhatIsWrong(t *testing.T) {
-	d := startDaemon(t, nil)
-	db, err := sql.Open("litepool", "unix:"+d.socket+"?db=nosuch")
+	d := litepool.StartTestDaemon(t, nil)
+	db, err := sql.Open("litepool", "unix:"+d.Socket+"?db=nosuch")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func TestFirstUseNamesWhatIsWrong(t *testing.T) {
 	if !errors.Is(err, litepool.ErrUnknownDatabase) || !strings.Contains(err.Error(), `"main"`) {
 		t.Errorf("ping of an unknown database: %v", err)
 	}
-	db2, _ := sql.Open("litepool", "unix:"+d.dir+"/absent.sock?db=main")
+	db2, _ := sql.Open("litepool", "unix:"+d.Dir+"/absent.sock?db=main")
 	defer db2.Close()
 	if err := db2.Ping(); !errors.Is(err, litepool.ErrIO) || !errors.Is(err, syscall.ENOENT) ||
 		!strings.Contains(err.Error(), "cannot connect to litepoold") {
@@ -120,7 +120,7 @@ func TestFirstUseNamesWhatIsWrong(t *testing.T) {
 }
 
 func TestValuesRoundTrip(t *testing.T) {
-	d := startDaemon(t, nil)
+	d := litepool.StartTestDaemon(t, nil)
 	db := open(t, d, "")
 	mustExec(t, db, "CREATE TABLE v(id INTEGER PRIMARY KEY, i INTEGER, r REAL, s TEXT, b BLOB, t DATETIME, d DATE, ts TIMESTAMP, f BOOLEAN, x)")
 	zone := time.FixedZone("east", 5*3600+30*60)
@@ -204,7 +204,7 @@ func TestValuesRoundTrip(t *testing.T) {
 }
 
 func TestNamedAndPositionalParameters(t *testing.T) {
-	d := startDaemon(t, nil)
+	d := litepool.StartTestDaemon(t, nil)
 	db := open(t, d, "")
 	var a, b, c int64
 	err := db.QueryRow("SELECT :a, @b, $c", sql.Named("a", 1), sql.Named("b", 2), sql.Named("c", 3)).Scan(&a, &b, &c)
@@ -226,7 +226,7 @@ func TestNamedAndPositionalParameters(t *testing.T) {
 }
 
 func TestResultsAndColumnTypes(t *testing.T) {
-	d := startDaemon(t, nil)
+	d := litepool.StartTestDaemon(t, nil)
 	db := open(t, d, "")
 	// Exec without arguments may run a script.
 	mustExec(t, db, `CREATE TABLE p(id INTEGER PRIMARY KEY, name VARCHAR(20), at DATETIME, w REAL, raw BLOB);
@@ -287,7 +287,7 @@ func TestResultsAndColumnTypes(t *testing.T) {
 }
 
 func TestErrorsCarryTheirCodes(t *testing.T) {
-	d := startDaemon(t, nil)
+	d := litepool.StartTestDaemon(t, nil)
 	db := open(t, d, "")
 	mustExec(t, db, "CREATE TABLE u(k TEXT PRIMARY KEY)")
 	mustExec(t, db, "INSERT INTO u VALUES ('a')")
@@ -311,18 +311,18 @@ func TestErrorsCarryTheirCodes(t *testing.T) {
 }
 
 func TestReadsRunOnReadHandles(t *testing.T) {
-	d := startDaemon(t, nil)
+	d := litepool.StartTestDaemon(t, nil)
 	db := open(t, d, "")
 	mustExec(t, db, "CREATE TABLE t(v)")
 	mustExec(t, db, "INSERT INTO t VALUES (1)")
-	write0, read0 := d.stats()
+	write0, read0 := d.Stats()
 	for i := 0; i < 20; i++ {
 		var n int
 		if err := db.QueryRow("SELECT count(*) FROM t").Scan(&n); err != nil || n != 1 {
 			t.Fatalf("select: %d %v", n, err)
 		}
 	}
-	write1, read1 := d.stats()
+	write1, read1 := d.Stats()
 	if read1.AcquiresOK-read0.AcquiresOK != 20 || write1.AcquiresOK != write0.AcquiresOK {
 		t.Errorf("20 one-shot reads: read acquires +%v, write acquires +%v; want +20, +0",
 			read1.AcquiresOK-read0.AcquiresOK, write1.AcquiresOK-write0.AcquiresOK)
@@ -339,7 +339,7 @@ func TestReadsRunOnReadHandles(t *testing.T) {
 	if err := tx.QueryRow("SELECT count(*) FROM t").Scan(&n); err != nil || n != 1 {
 		t.Errorf("read in a read-only transaction: %d %v", n, err)
 	}
-	if _, read := d.stats(); read.Leased != 1 {
+	if _, read := d.Stats(); read.Leased != 1 {
 		t.Errorf("read handles leased during the transaction: %v", read.Leased)
 	}
 	if err := tx.Rollback(); err != nil {
@@ -357,7 +357,7 @@ func TestReadsRunOnReadHandles(t *testing.T) {
 }
 
 func TestTransactionsCommitAndRollBack(t *testing.T) {
-	d := startDaemon(t, nil)
+	d := litepool.StartTestDaemon(t, nil)
 	db := open(t, d, "")
 	mustExec(t, db, "CREATE TABLE t(v)")
 	tx, err := db.Begin()
@@ -380,7 +380,7 @@ func TestTransactionsCommitAndRollBack(t *testing.T) {
 	if inside != 1 || n != 1 || sum != 2 {
 		t.Errorf("inside %d, after: %d rows summing %d; want 1, 1, 2", inside, n, sum)
 	}
-	if write, read := d.waitIdle(time.Second); write.Leased+read.Leased != 0 {
+	if write, read := d.WaitIdle(time.Second); write.Leased+read.Leased != 0 {
 		t.Errorf("leased after the transactions: %v %v", write, read)
 	}
 }
@@ -388,7 +388,7 @@ func TestTransactionsCommitAndRollBack(t *testing.T) {
 const runaway = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) SELECT count(*) FROM c"
 
 func TestCancelStopsTheStatementAndFreesTheHandle(t *testing.T) {
-	d := startDaemon(t, nil)
+	d := litepool.StartTestDaemon(t, nil)
 	db := open(t, d, "")
 	mustExec(t, db, "CREATE TABLE t(v)")
 	for i := 0; i < 3; i++ {
@@ -403,7 +403,7 @@ func TestCancelStopsTheStatementAndFreesTheHandle(t *testing.T) {
 		if took > 150*time.Millisecond {
 			t.Errorf("the cancelled query returned after %v; want within 150ms", took)
 		}
-		if write, read := d.waitIdle(50 * time.Millisecond); write.Leased+read.Leased != 0 {
+		if write, read := d.WaitIdle(50 * time.Millisecond); write.Leased+read.Leased != 0 {
 			t.Errorf("50ms after the cancel: write %+v read %+v", write, read)
 		}
 	}
@@ -428,7 +428,7 @@ func TestCancelStopsTheStatementAndFreesTheHandle(t *testing.T) {
 	if err := db.QueryRow("SELECT count(*) FROM t").Scan(&n); err != nil || n != 0 {
 		t.Errorf("rows after the cancelled transaction: %d %v", n, err)
 	}
-	if write, _ := d.waitIdle(100 * time.Millisecond); write.Leased != 0 {
+	if write, _ := d.WaitIdle(100 * time.Millisecond); write.Leased != 0 {
 		t.Errorf("writer still leased: %+v", write)
 	}
 	// The pool goes on: a cancelled connection is replaced, not reused.
@@ -438,7 +438,7 @@ func TestCancelStopsTheStatementAndFreesTheHandle(t *testing.T) {
 }
 
 func TestLeakedTransactionIsRevoked(t *testing.T) {
-	d := startDaemon(t, map[string]interface{}{"lease_timeout_ms": 600, "leak_warn_ms": 200})
+	d := litepool.StartTestDaemon(t, map[string]interface{}{"lease_timeout_ms": 600, "leak_warn_ms": 200})
 	db := open(t, d, "tag=leaky-service")
 	mustExec(t, db, "CREATE TABLE t(v)")
 	leaked := make(chan *sql.Tx)
@@ -461,8 +461,8 @@ func TestLeakedTransactionIsRevoked(t *testing.T) {
 			t.Fatalf("read during the leak: %v", err)
 		}
 	}
-	if line, ok := d.waitLog(2*time.Second, `"event":"lease_leak_warning"`, `leaky-service`); !ok {
-		t.Errorf("no leak warning naming the tag:\n%s", d.logText())
+	if line, ok := d.WaitLog(2*time.Second, `"event":"lease_leak_warning"`, `leaky-service`); !ok {
+		t.Errorf("no leak warning naming the tag:\n%s", d.LogText())
 	} else {
 		t.Logf("daemon: %s", line)
 	}
@@ -472,8 +472,8 @@ func TestLeakedTransactionIsRevoked(t *testing.T) {
 	if waited := time.Since(start); waited > 2*time.Second {
 		t.Errorf("a writer waited %v behind the leak", waited)
 	}
-	if _, ok := d.waitLog(time.Second, `"event":"lease_revoked"`, `leaky-service`); !ok {
-		t.Errorf("no revocation logged:\n%s", d.logText())
+	if _, ok := d.WaitLog(time.Second, `"event":"lease_revoked"`, `leaky-service`); !ok {
+		t.Errorf("no revocation logged:\n%s", d.LogText())
 	}
 	if _, err := tx.Exec("INSERT INTO t VALUES ('late')"); !errors.Is(err, litepool.ErrLeaseExpired) {
 		t.Errorf("use of the revoked transaction: %v", err)
@@ -494,7 +494,7 @@ func TestLeakedTransactionIsRevoked(t *testing.T) {
 }
 
 func TestManyGoroutinesFewConnections(t *testing.T) {
-	d := startDaemon(t, nil)
+	d := litepool.StartTestDaemon(t, nil)
 	db := open(t, d, "")
 	db.SetMaxOpenConns(8)
 	mustExec(t, db, "CREATE TABLE t(g INTEGER, i INTEGER)")
@@ -549,7 +549,7 @@ func TestManyGoroutinesFewConnections(t *testing.T) {
 	if n != goroutines*each/4 {
 		t.Errorf("%d rows, want %d", n, goroutines*each/4)
 	}
-	write, read := d.waitIdle(time.Second)
+	write, read := d.WaitIdle(time.Second)
 	if write.Leased+read.Leased+write.Waiters+read.Waiters != 0 {
 		t.Errorf("after the run: write %+v read %+v", write, read)
 	}
@@ -559,7 +559,7 @@ func TestManyGoroutinesFewConnections(t *testing.T) {
 }
 
 func TestDaemonRestartReconnectsAndNeverRepeatsAWrite(t *testing.T) {
-	d := startDaemon(t, nil)
+	d := litepool.StartTestDaemon(t, nil)
 	db := open(t, d, "")
 	db.SetMaxOpenConns(4)
 	mustExec(t, db, "CREATE TABLE t(k INTEGER PRIMARY KEY)")
@@ -606,12 +606,12 @@ func TestDaemonRestartReconnectsAndNeverRepeatsAWrite(t *testing.T) {
 		}(g)
 	}
 	time.Sleep(200 * time.Millisecond)
-	d.stop()
-	d.start()
+	d.Stop()
+	d.Start()
 	atomic.StoreInt32(&restarted, 1)
 	time.Sleep(200 * time.Millisecond)
-	d.kill()
-	d.start()
+	d.Kill()
+	d.Start()
 	atomic.StoreInt32(&restarted, 2)
 	time.Sleep(300 * time.Millisecond)
 	close(stop)
@@ -636,8 +636,8 @@ func TestDaemonRestartReconnectsAndNeverRepeatsAWrite(t *testing.T) {
 }
 
 func TestConnectorAndConfig(t *testing.T) {
-	d := startDaemon(t, nil)
-	k, err := litepool.NewConnector(litepool.Config{Socket: d.socket, Database: "main", Tag: "connector"})
+	d := litepool.StartTestDaemon(t, nil)
+	k, err := litepool.NewConnector(litepool.Config{Socket: d.Socket, Database: "main", Tag: "connector"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -647,12 +647,12 @@ func TestConnectorAndConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	leases := d.call(`{"op":"leases"}`)["leases"].([]interface{})
+	leases := d.Call(`{"op":"leases"}`)["leases"].([]interface{})
 	if len(leases) != 1 || leases[0].(map[string]interface{})["tag"] != "connector" {
 		t.Errorf("leases: %v", leases)
 	}
 	tx.Rollback()
-	if _, err := litepool.NewConnector(litepool.Config{Socket: d.socket}); err == nil {
+	if _, err := litepool.NewConnector(litepool.Config{Socket: d.Socket}); err == nil {
 		t.Error("a Config without a database was accepted")
 	}
 	var blob []byte
@@ -663,9 +663,9 @@ func TestConnectorAndConfig(t *testing.T) {
 
 // The example a Go developer copies runs as it is.
 func TestExampleProgramRuns(t *testing.T) {
-	d := startDaemon(t, nil)
+	d := litepool.StartTestDaemon(t, nil)
 	cmd := exec.Command("go", "run", "./example")
-	cmd.Env = append(os.Environ(), "LITEPOOL_DSN="+d.dsn("tag=example"))
+	cmd.Env = append(os.Environ(), "LITEPOOL_DSN="+d.DSN("tag=example"))
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("go run ./example: %v\n%s", err, out)
