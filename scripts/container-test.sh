@@ -95,9 +95,9 @@ cleanup() {
   podman ps -aq --filter "name=^$prefix" | xargs -r podman rm -f -t 0 >/dev/null 2>&1
   # This storage is the test's own: the pod's emptyDirs are anonymous volumes.
   podman volume prune -f >/dev/null 2>&1
-  # Images of earlier runs' builds, untagged by this one; a week keeps the
-  # layer cache of the stages that rarely change.
-  podman image prune -f --filter until=168h >/dev/null 2>&1
+  # What earlier runs built and this one replaced. The layer cache this run
+  # used is named (the two stages' tags), so it stays.
+  podman image prune -f >/dev/null 2>&1
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -157,6 +157,11 @@ phase "podman build --format docker -f docker/Dockerfile"
 build_start=$SECONDS
 podman build --format docker --pull=never -f docker/Dockerfile -t "$image" . >"$work/build.log" 2>&1 ||
   { tail -n 60 "$work/build.log" >&2; fail "the image does not build"; }
+# Names the build stage too (all cached, a second): an untagged stage is
+# dangling and the prune at the end would drop the layer cache of its
+# package installation.
+podman build --format docker --pull=never --target build -f docker/Dockerfile \
+  -t localhost/litepool-build:ci . >>"$work/build.log" 2>&1 || fail "tagging the build stage"
 phase "built in $((SECONDS - build_start))s"
 
 [[ $(podman image inspect --format '{{.Config.User}}' "$image") == 10001:10001 ]] ||
