@@ -23,7 +23,8 @@ cd "$(dirname "$0")/.."
 # debootstrap and rootful podman (bridge network, published port) need root.
 if [[ $(id -u) -ne 0 ]]; then
   command -v sudo >/dev/null || { echo "=== SKIP container test: needs root or sudo"; exit 0; }
-  exec sudo --preserve-env=LITEPOOL_CI_CACHE,LITEPOOL_DEBIAN_MIRROR,LITEPOOL_DEBIAN_SECURITY_MIRROR "$0" "$@"
+  exec sudo --preserve-env=LITEPOOL_CI_CACHE,LITEPOOL_DEBIAN_MIRROR,LITEPOOL_DEBIAN_SECURITY_MIRROR \
+    "$PWD/scripts/container-test.sh" "$@"
 fi
 scripts/install-deps.sh --container
 
@@ -168,10 +169,10 @@ phase "built in $((SECONDS - build_start))s"
   fail "the image must run as the numeric user 10001:10001"
 podman image inspect --format '{{json .Config.Healthcheck}}' "$image" | grep -q '"ping"' ||
   fail "the image has no HEALTHCHECK (built without --format docker?)"
-mib() { awk -v b="$1" 'BEGIN { printf "%.1f MB", b / 1e6 }'; }
+megabytes() { awk -v b="$1" 'BEGIN { printf "%.1f MB", b / 1e6 }'; }
 size=$(podman image inspect --format '{{.Size}}' "$image")
 base_size=$(podman image inspect --format '{{.Size}}' docker.io/library/debian:bookworm-slim)
-log "image $(mib "$size"), base debian:bookworm-slim $(mib "$base_size"), litepool's layers $(mib $((size - base_size)))"
+log "image $(megabytes "$size"), base debian:bookworm-slim $(megabytes "$base_size"), litepool's layers $(megabytes $((size - base_size)))"
 # Lean: the two binaries and nothing else of the install prefix, no apt
 # lists or downloaded packages.
 # One-off containers skip the image's health check: podman would try to run
