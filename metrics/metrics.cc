@@ -119,6 +119,17 @@ class Families {
                         .Help("Reaper passes run.")
                         .Register(r)
                         .Add({})),
+        storage_faults(prometheus::BuildCounter()
+                           .Name("litepool_storage_faults_total")
+                           .Help("Storage faults met by statements and handle opens, by kind "
+                                 "(disk_full, storage_error, corrupt, file_gone).")
+                           .Register(r)),
+        database_up(prometheus::BuildGauge()
+                        .Name("litepool_database_up")
+                        .Help("1 while the database is open and serving; 0 while it cannot be "
+                              "opened (missing, corrupt, not permitted, locked by another "
+                              "daemon) and is retried.")
+                        .Register(r)),
         reload_ok(reloads.Add({{"result", "ok"}})),
         reload_error(reloads.Add({{"result", "error"}})) {
     build_info.Add({{"version", kVersion}}).Set(1);
@@ -141,6 +152,8 @@ class Families {
   Histogram& reaper_duration;
   Gauge& reaper_lag;
   Counter& reaper_runs;
+  Family<Counter>& storage_faults;
+  Family<Gauge>& database_up;
   Counter& reload_ok;
   Counter& reload_error;
 };
@@ -152,7 +165,11 @@ class DatabaseMetrics final : public PoolEvents {
   DatabaseMetrics(Families& f, const std::string& db)
       : lease_timeouts_(f.lease_timeouts.Add({{"db", db}})),
         leak_warnings_(f.leak_warnings.Add({{"db", db}})),
-        query_duration_(f.query_duration.Add({{"db", db}}, kQueryBuckets)) {
+        query_duration_(f.query_duration.Add({{"db", db}}, kQueryBuckets)),
+        up_(f.database_up.Add({{"db", db}})) {
+    for (size_t k = 0; k < kStorageFaultCount; ++k) {
+      faults_[k] = &f.storage_faults.Add({{"db", db}, {"kind", CodeName(kStorageFaults[k])}});
+    }
     for (size_t m = 0; m < kModeCount; ++m) {
       std::string mode = ModeName(static_cast<Mode>(m));
       Side& s = sides_[m];
@@ -189,6 +206,11 @@ class DatabaseMetrics final : public PoolEvents {
   }
   void LeaseTimedOut() override { lease_timeouts_.Increment(); }
   void LeakWarned() override { leak_warnings_.Increment(); }
+  void StorageFault(Code kind) override {
+    int k = StorageFaultIndex(kind);
+    if (k >= 0) faults_[k]->Increment();
+  }
+  void DatabaseUp(bool up) override { up_.Set(up ? 1 : 0); }
 
   PoolCounters Counters(Mode mode) const {
     const Side& s = sides_[static_cast<size_t>(mode)];
@@ -216,6 +238,8 @@ class DatabaseMetrics final : public PoolEvents {
   Counter& lease_timeouts_;
   Counter& leak_warnings_;
   Histogram& query_duration_;
+  Gauge& up_;
+  std::array<Counter*, kStorageFaultCount> faults_{};
 };
 
 class ReaperMetrics final : public ReaperEvents {

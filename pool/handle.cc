@@ -213,7 +213,13 @@ void Handle::BeginStatement(Millis timeout) {
   statement_deadline_ = timeout.count() > 0 ? Clock::now() + timeout : TimePoint::max();
 }
 
-Status Handle::Error(int rc) const {
+std::string Handle::SystemError() const {
+  int err = sqlite3_system_errno(db_);
+  if (err == 0) return "";
+  return " (errno " + std::to_string(err) + ": " + std::strerror(err) + ")";
+}
+
+Status Handle::Error(int rc) {
   int extended = sqlite3_extended_errcode(db_);
   std::string message = sqlite3_errmsg(db_);
   switch (rc & 0xff) {
@@ -234,11 +240,56 @@ Status Handle::Error(int rc) const {
         return Status(Code::kForbidden, "not allowed here: " + message, extended);
       }
       return Status(Code::kSqlError, message, extended);
+    // Storage faults (docs/protocol.md, "Storage faults"). A full disk
+    // leaves the connection sound: once there is room it writes again.
+    case SQLITE_FULL:
+      return Status(Code::kDiskFull, "the disk is full: " + message + SystemError(), extended);
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+      broken_ = true;
+      return Status(Code::kStorageError, "I/O error: " + message + SystemError(), extended);
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      broken_ = true;
+      return Status(Code::kCorrupt, "the database file is corrupt: " + message, extended);
     case SQLITE_READONLY:
-      return Status(Code::kReadOnly, message, extended);
+      return ReadOnlyError(extended, message);
     default:
       return Status(Code::kSqlError, message, extended);
   }
+}
+
+Status Handle::ReadOnlyError(int extended, const std::string& message) {
+  switch (extended) {
+    case SQLITE_READONLY_DBMOVED:
+      broken_ = true;
+      return Status(Code::kFileGone,
+                    "the database file was removed or replaced while open: " + message, extended);
+    case SQLITE_READONLY_ROLLBACK:
+    case SQLITE_READONLY_RECOVERY:
+      // A read-only connection cannot roll back what a crashed writer left.
+      broken_ = true;
+      needs_recovery_ = true;
+      return Status(Code::kBusy,
+                    "a crashed writer left the file to recover; the daemon is recovering it, "
+                    "retry: " + message,
+                    extended);
+    case SQLITE_READONLY_CANTLOCK:
+    case SQLITE_READONLY_CANTINIT:
+    case SQLITE_READONLY_DIRECTORY:
+      broken_ = true;
+      return Status(Code::kStorageError, "cannot write beside the database: " + message, extended);
+  }
+  if (expect_writable_ && sqlite3_db_readonly(db_, "main") == 1) {
+    // A write handle opened while the file was not writable stays read-only
+    // until it is closed: close it, so the next one sees the file as it is.
+    broken_ = true;
+    return Status(Code::kStorageError,
+                  "the database file is not writable (permissions or a read-only mount): " +
+                      message,
+                  extended);
+  }
+  return Status(Code::kReadOnly, message, extended);
 }
 
 Status Handle::Prepare(std::string_view sql, Cached* out) {

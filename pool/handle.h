@@ -101,9 +101,20 @@ class Handle {
   // Autocommit and no session state (temp objects, changed PRAGMAs) left by
   // a client: only then may the handle serve another lease.
   bool Clean() const { return !dirty_ && !InTransaction(); }
+  // A statement met a storage fault that may stay with the connection (an
+  // I/O error, corruption, a file it cannot write or that moved): the pool
+  // closes it (reason error) and opens a fresh one instead of reusing it.
+  bool broken() const { return broken_; }
+  // It met a hot journal it could not roll back (a read handle after a
+  // writer crashed): a write connection must recover the file.
+  bool needs_recovery() const { return needs_recovery_; }
 
   // How long a statement waits for a lock before it fails with busy.
   void SetBusyTimeout(Millis timeout) { busy_timeout_ = timeout; }
+  // Whether the file should be writable through this handle: a write handle
+  // of a database not configured read_only. Such a handle that finds the
+  // file read-only is broken.
+  void SetExpectWritable(bool writable) { expect_writable_ = writable; }
 
   // SQLITE_DBSTATUS_CACHE_USED of this connection.
   int64_t CacheBytes() const;
@@ -141,7 +152,11 @@ class Handle {
   template <typename StepFn>
   Status RunCounted(sqlite3_stmt* stmt, bool writes, bool inserts, StatementOutcome* outcome,
                     StepFn step);
-  Status Error(int rc) const;
+  // The Status of a failed SQLite call; marks the handle broken when the
+  // fault may outlive the statement.
+  Status Error(int rc);
+  Status ReadOnlyError(int extended, const std::string& message);
+  std::string SystemError() const;
   void BeginStatement(Millis timeout);
 
   static int Authorize(void* self, int action, const char* a, const char* b, const char* c,
@@ -161,6 +176,8 @@ class Handle {
   TimePoint last_used_;
   TimePoint leased_at_;
   bool dirty_ = false;
+  bool broken_ = false;
+  bool needs_recovery_ = false;
   int64_t recorded_cache_bytes_ = 0;
   bool preparing_dirty_ = false;   // set by the authorizer during a prepare
   bool preparing_control_ = false;  // likewise: transaction control or a PRAGMA
@@ -168,6 +185,7 @@ class Handle {
   TimePoint statement_deadline_;   // TimePoint::max() when none
   QuickRun* quick_ = nullptr;      // set while a quick run is stepping
   Millis busy_timeout_{0};
+  bool expect_writable_ = false;
   std::vector<std::string_view> column_names_;  // Step()'s, reused
   std::vector<ValueView> cells_;                 // likewise
   std::vector<const char*> decltypes_;           // likewise

@@ -3,6 +3,7 @@
 
 #include <sqlite3.h>
 
+#include <cstring>
 #include <random>
 
 namespace litepool {
@@ -15,18 +16,54 @@ double UnitRandom() {
   return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
 }
 
-Status RunPragma(sqlite3* db, const std::string& name, const std::string& value) {
+Status OpenError(sqlite3* db, int rc, const std::string& path);
+
+Status RunPragma(sqlite3* db, const std::string& name, const std::string& value,
+                 const std::string& path) {
   // Names and values were restricted to [A-Za-z0-9_.-] by the config
   // validator, so splicing them is safe.
   std::string sql = "PRAGMA " + name + "=" + value;
   char* err = nullptr;
-  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-    Status st(Code::kInternal, "pragma " + name + ": " + (err ? err : "failed"),
-              sqlite3_extended_errcode(db));
-    sqlite3_free(err);
-    return st;
+  int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+  if (rc == SQLITE_OK) return Status();
+  Status st(Code::kInternal, "pragma " + name + ": " + (err ? err : "failed"),
+            sqlite3_extended_errcode(db));
+  sqlite3_free(err);
+  switch (rc & 0xff) {
+    case SQLITE_ERROR:
+    case SQLITE_MISUSE:
+      return st;  // the PRAGMA itself
+    default:
+      return OpenError(db, rc, path);  // the file under it
   }
-  return Status();
+}
+
+// What an open (or the first read of a new connection) failing with `rc`
+// means, with the system's reason where there is one: "unable to open
+// database file" alone does not tell a missing file from a full fd table.
+Status OpenError(sqlite3* db, int rc, const std::string& path) {
+  std::string why = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  int err = db ? sqlite3_system_errno(db) : 0;
+  if (err != 0) why += std::string(" (errno ") + std::to_string(err) + ": " + std::strerror(err) + ")";
+  int extended = db ? sqlite3_extended_errcode(db) : rc;
+  std::string message = "cannot open " + path + ": " + why;
+  switch (rc & 0xff) {
+    case SQLITE_FULL:
+      return Status(Code::kDiskFull, message, extended);
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return Status(Code::kCorrupt, message, extended);
+    default:
+      return Status(Code::kStorageError, message, extended);
+  }
+}
+
+// Reads the schema: the first read rolls back a hot journal a crashed
+// writer left (on a connection that may write), and finds a file that is
+// not a database.
+Status ReadSchema(sqlite3* db, const std::string& path) {
+  int rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr);
+  return rc == SQLITE_OK ? Status() : OpenError(db, rc, path);
 }
 
 }  // namespace
@@ -52,14 +89,30 @@ Status HandleFactory::OpenRaw(Mode mode, bool create, sqlite3** out) {
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(db_.path.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
-    Status st(Code::kInternal,
-              "cannot open " + db_.path + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)),
-              rc);
+    Status st = OpenError(db, rc, db_.path);
     sqlite3_close_v2(db);
     return st;
   }
+  if (!(flags & SQLITE_OPEN_READONLY) && sqlite3_db_readonly(db, "main") == 1) {
+    // SQLite opens a file it may not write read-only, silently; such a
+    // write handle would refuse every write until it is closed.
+    sqlite3_close_v2(db);
+    return Status(Code::kStorageError,
+                  "cannot open " + db_.path +
+                      " for writing: not writable (permissions or a read-only mount)",
+                  SQLITE_READONLY);
+  }
   *out = db;
   return Status();
+}
+
+Status HandleFactory::Recover() {
+  if (db_.read_only) return Status();  // nothing here may write the file
+  sqlite3* db = nullptr;
+  Status st = OpenRaw(Mode::kWrite, /*create=*/false, &db);
+  if (st.ok()) st = ReadSchema(db, db_.path);
+  sqlite3_close_v2(db);
+  return st;
 }
 
 Status HandleFactory::Prepare() {
@@ -67,9 +120,10 @@ Status HandleFactory::Prepare() {
   sqlite3* db = nullptr;
   Status st = OpenRaw(Mode::kWrite, /*create=*/true, &db);
   if (!st.ok()) return st;
+  st = ReadSchema(db, db_.path);
   for (const auto& [name, value] : db_.pragmas) {
-    if (name == "journal_mode") st = RunPragma(db, name, value);
     if (!st.ok()) break;
+    if (name == "journal_mode") st = RunPragma(db, name, value, db_.path);
   }
   sqlite3_close_v2(db);
   return st;
@@ -88,7 +142,7 @@ Status HandleFactory::Open(Mode mode, std::unique_ptr<Handle>* out) {
   sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 0);
   for (const auto& [name, value] : db_.pragmas) {
     if (name == "journal_mode") continue;  // a property of the file: set in Prepare()
-    st = RunPragma(db, name, value);
+    st = RunPragma(db, name, value, db_.path);
     if (!st.ok()) {
       sqlite3_close_v2(db);
       return st;
@@ -99,6 +153,7 @@ Status HandleFactory::Open(Mode mode, std::unique_ptr<Handle>* out) {
   *out = std::make_unique<Handle>(db, mode, next_id_.fetch_add(1), sandbox_, now, now + lifetime);
   // The handle's own busy handler replaces SQLite's from here on.
   (*out)->SetBusyTimeout(Millis(db_.limits.busy_timeout_ms));
+  (*out)->SetExpectWritable(mode == Mode::kWrite && !db_.read_only);
   return Status();
 }
 

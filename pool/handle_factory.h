@@ -21,9 +21,13 @@ class HandleFactory {
   // touches the disk; never call it with a lock held.
   Status Open(Mode mode, std::unique_ptr<Handle>* out);
 
-  // Creates the database file if needed and sets its persistent PRAGMAs
-  // (journal_mode). Called once when the pool starts.
+  // Creates the database file if needed, recovers it after a crash (a hot
+  // journal) and sets its persistent PRAGMAs (journal_mode). Called when
+  // the pool starts. Slow.
   Status Prepare();
+  // Rolls back a hot journal that a read handle could not: opens a write
+  // connection and reads the schema. Slow.
+  Status Recover();
 
   // Lifetime with the random jitter of SPEC §2 (up to 2.5 % shorter).
   static Millis JitteredLifetime(Millis max_lifetime, double unit_random);

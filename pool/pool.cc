@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "log/log.h"
+
 namespace litepool {
 namespace {
 
@@ -12,7 +14,7 @@ double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).coun
 }  // namespace
 
 Pool::Pool(const config::Database& db, const TimeSource* clock, PoolEvents* events)
-    : name_(db.name), read_only_(db.read_only), clock_(clock), events_(events), factory_(db, clock), limits_(db.limits), allowed_uids_(db.allowed_uids) {
+    : name_(db.name), read_only_(db.read_only), clock_(clock), events_(events), factory_(db, clock), faults_(db.name, clock, events), limits_(db.limits), allowed_uids_(db.allowed_uids) {
   sides_[0].mode = Mode::kWrite;
   sides_[0].max = db.read_only ? 0 : db.limits.max_writers;
   sides_[1].mode = Mode::kRead;
@@ -34,6 +36,7 @@ Status Pool::Start() {
 
 Status Pool::OpenCounted(Mode mode, std::unique_ptr<Handle>* out) {
   Status st = factory_.Open(mode, out);
+  if (!st.ok()) faults_.Report(st, "open");
   std::lock_guard lock(mu_);
   Side& s = side(mode);
   --s.opening;
@@ -136,7 +139,7 @@ void Pool::AccountReturn(Handle* handle, TimePoint now) {
 bool Pool::ReturnQuickly(std::unique_ptr<Handle>* handle) {
   Handle* h = handle->get();
   TimePoint now = clock_->Now();
-  if (!h->Clean() || now >= h->expires_at()) return false;
+  if (h->broken() || !h->Clean() || now >= h->expires_at()) return false;
   {
     std::lock_guard lock(mu_);
     const Side& s = side(h->mode());
@@ -164,7 +167,15 @@ bool Pool::Return(std::unique_ptr<Handle> handle) {
     shutdown_reason = shutdown_reason_;
     over_max = side(mode).total() > side(mode).max;
   }
-  if (!handle->Clean()) {
+  if (handle->broken()) {
+    // Never reused: a fresh handle sees the file as it is now.
+    bool recover = handle->needs_recovery();
+    Close(std::move(handle), CloseReason::kError);
+    if (recover) {
+      Status st = factory_.Recover();
+      log::Warn("database_recovered").Str("db", name_).Str("result", st.ok() ? "ok" : st.message());
+    }
+  } else if (!handle->Clean()) {
     Close(std::move(handle), CloseReason::kReset);
   } else if (now >= handle->expires_at()) {
     Close(std::move(handle), CloseReason::kMaxLifetime);

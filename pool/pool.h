@@ -15,6 +15,7 @@
 
 #include "config/config.h"
 #include "pool/clock.h"
+#include "pool/fault_report.h"
 #include "pool/handle.h"
 #include "pool/handle_factory.h"
 #include "pool/pool_events.h"
@@ -113,6 +114,9 @@ class Pool {
   bool AllowsUid(uint32_t uid) const;
   const std::string& name() const { return name_; }
   PoolEvents* events() const { return events_; }
+  // Counts and logs `st` if it is a storage fault (FaultReport); returns
+  // whether it was one. `what` says what failed.
+  bool ReportFault(const Status& st, const char* what) { return faults_.Report(st, what); }
 
  private:
   struct Waiter {
@@ -146,6 +150,7 @@ class Pool {
   const TimeSource* const clock_;
   PoolEvents* const events_;
   HandleFactory factory_;
+  FaultReport faults_;
 
   mutable std::mutex mu_;
   Side sides_[kModeCount];                // guarded by mu_

@@ -47,6 +47,11 @@ class PoolEvents {
   virtual void QueryDone(Code result, double seconds) = 0;
   virtual void LeaseTimedOut() = 0;
   virtual void LeakWarned() = 0;
+  // A storage fault (one of kStorageFaults) met by a statement or an open.
+  virtual void StorageFault(Code kind) = 0;
+  // Whether the database is open and serving (docs/operations.md,
+  // "Storage faults").
+  virtual void DatabaseUp(bool up) = 0;
 };
 
 // For tests and tools that do not count.
@@ -59,6 +64,8 @@ class NullPoolEvents final : public PoolEvents {
   void QueryDone(Code, double) override {}
   void LeaseTimedOut() override {}
   void LeakWarned() override {}
+  void StorageFault(Code) override {}
+  void DatabaseUp(bool) override {}
 };
 
 }  // namespace litepool

@@ -23,9 +23,21 @@ const char* CodeName(Code code) {
     case Code::kReadOnly: return "read_only";
     case Code::kShuttingDown: return "shutting_down";
     case Code::kTooManyClients: return "too_many_clients";
+    case Code::kDiskFull: return "disk_full";
+    case Code::kStorageError: return "storage_error";
+    case Code::kCorrupt: return "corrupt";
+    case Code::kFileGone: return "file_gone";
+    case Code::kDatabaseUnavailable: return "database_unavailable";
     case Code::kInternal: return "internal";
   }
   return "internal";
+}
+
+int StorageFaultIndex(Code code) {
+  for (size_t i = 0; i < kStorageFaultCount; ++i) {
+    if (kStorageFaults[i] == code) return static_cast<int>(i);
+  }
+  return -1;
 }
 
 }  // namespace litepool

@@ -27,11 +27,26 @@ enum class Code {
   kReadOnly,
   kShuttingDown,
   kTooManyClients,
-  kInternal,
+  // Storage faults (docs/protocol.md, "Errors"): what broke under SQLite.
+  kDiskFull,
+  kStorageError,
+  kCorrupt,
+  kFileGone,
+  kDatabaseUnavailable,
+  kInternal,  // last: sizes the per-code arrays
 };
 
 // The stable wire name of a code ("acquire_timeout", ...).
 const char* CodeName(Code code);
+
+// The storage faults, which are logged and counted by kind, and the codes
+// they are: a full disk, an I/O error, a corrupt file, a file removed or
+// replaced while open.
+inline constexpr Code kStorageFaults[] = {Code::kDiskFull, Code::kStorageError, Code::kCorrupt,
+                                          Code::kFileGone};
+inline constexpr size_t kStorageFaultCount = 4;
+// Index of `code` in kStorageFaults, or -1 when it is not a storage fault.
+int StorageFaultIndex(Code code);
 
 // A code, a human message and, for SQL failures, SQLite's extended result
 // code. Cheap to return when ok (no allocation).

@@ -341,6 +341,7 @@ Dispatcher::LeaseRun Dispatcher::RunOnLease(ClientId client, LeaseId lease, cons
   }
   if (!quick.gave_up && !outcome.needs_writer) {
     use.pool->events()->QueryDone(st.code(), SecondsSince(start));
+    use.pool->ReportFault(st, "statement");
   }
   TakenLease taken;
   Status end = services_->leases->End(use, &taken);

@@ -1,4 +1,5 @@
 // litepoold: command line, configuration and exit codes.
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -70,6 +71,10 @@ bool Parse(int argc, char** argv, Args* args, std::string* error) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A write to a closed pipe (stderr read by a process that died, a client
+  // gone) must fail with EPIPE, not kill the daemon; sockets are written
+  // with MSG_NOSIGNAL anyway, but the log is not.
+  std::signal(SIGPIPE, SIG_IGN);
   Args args;
   std::string error;
   if (!Parse(argc, argv, &args, &error)) {

@@ -77,7 +77,11 @@ class CountingEvents final : public PoolEvents {
   void QueryDone(Code, double) override { queries_++; }
   void LeaseTimedOut() override { lease_timeouts_++; }
   void LeakWarned() override { leak_warnings_++; }
+  void StorageFault(Code) override { storage_faults_++; }
+  void DatabaseUp(bool up) override { up_ = up; }
 
+  int storage_faults() const { return storage_faults_; }
+  bool up() const { return up_; }
   int opened(Mode mode) const { return opened_[Index(mode)]; }
   int closed(Mode mode, CloseReason reason) const {
     return closed_[Index(mode)][static_cast<size_t>(reason)];
@@ -107,6 +111,8 @@ class CountingEvents final : public PoolEvents {
   std::atomic<int> queries_{0};
   std::atomic<int> lease_timeouts_{0};
   std::atomic<int> leak_warnings_{0};
+  std::atomic<int> storage_faults_{0};
+  std::atomic<bool> up_{false};
 };
 
 // Copies the whole result, so cells outlive the query.
