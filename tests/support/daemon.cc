@@ -38,7 +38,7 @@ int PortOfUrl(const std::string& url) {
 
 }  // namespace
 
-DaemonProcess::DaemonProcess() {
+DaemonProcess::DaemonProcess() : binary_(LITEPOOLD_PATH) {
   char tmpl[] = "/tmp/litepool-test-XXXXXX";
   if (::mkdtemp(tmpl) == nullptr) {
     ADD_FAILURE() << "mkdtemp: " << std::strerror(errno);
@@ -93,11 +93,17 @@ nlohmann::json DaemonProcess::Config(const nlohmann::json& overrides) const {
 
   // Everything the child needs is built before fork: after it, only
   // async-signal-safe calls.
-  std::vector<std::string> args = {LITEPOOLD_PATH, "--config", config_path_};
+  std::vector<std::string> args = prefix_;
+  args.insert(args.end(), {binary_, "--config", config_path_});
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
+  std::vector<std::string> env_strings = env_;
+  for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
+  std::vector<char*> envp;
+  for (std::string& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
 
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) < 0) {
@@ -120,7 +126,7 @@ nlohmann::json DaemonProcess::Config(const nlohmann::json& overrides) const {
     ::dup2(pipe_fds[1], 1);
     ::dup2(pipe_fds[1], 2);
     ::close_range(3, ~0U, 0);
-    ::execv(argv[0], argv.data());
+    ::execve(argv[0], argv.data(), envp.data());
     const char msg[] = "exec litepoold failed\n";
     (void)!::write(2, msg, sizeof(msg) - 1);
     ::_exit(127);

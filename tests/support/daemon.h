@@ -47,6 +47,14 @@ class DaemonProcess {
   ::testing::AssertionResult Start(const nlohmann::json& overrides = nlohmann::json::object(),
                                    const std::vector<std::string>& extra_args = {});
 
+  // For the next Start(): run `binary` instead of LITEPOOLD_PATH (e.g. the
+  // fault-injecting build), under `prefix` (absolute path first, e.g.
+  // {"/usr/bin/prlimit", "--nofile=64"}), with `env` added to the
+  // environment ("KEY=value").
+  void SetBinary(std::string binary) { binary_ = std::move(binary); }
+  void SetPrefix(std::vector<std::string> prefix) { prefix_ = std::move(prefix); }
+  void AddEnv(std::string key_value) { env_.push_back(std::move(key_value)); }
+
   const std::string& dir() const { return dir_; }
   const std::string& config_path() const { return config_path_; }
   // From the "listening" event (falls back to the configured path).
@@ -79,6 +87,9 @@ class DaemonProcess {
 
   std::string dir_;
   std::string config_path_;
+  std::string binary_;  // LITEPOOLD_PATH unless SetBinary()
+  std::vector<std::string> prefix_;
+  std::vector<std::string> env_;
   std::string socket_path_;
   int metrics_port_ = 0;
   pid_t pid_ = -1;
