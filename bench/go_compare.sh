@@ -37,7 +37,7 @@ trap cleanup EXIT
 cat > "$work/litepool.json" <<JSON
 {"socket": "$work/litepool.sock", "metrics": {"listen": ""}, "max_clients": 20000,
  "log": {"level": "warn"}, "defaults": {"max_readers": 4, "max_waiters": 1000000},
- "databases": {"main": {"path": "$work/bench.db",
+ "databases": {"main": {"path": "$work/bench.db", "create_if_missing": true,
                         "pragmas": {"journal_mode": "wal", "synchronous": "normal"}}}}
 JSON
 "$build/server/litepoold" --config "$work/litepool.json" 2>"$work/daemon.log" &

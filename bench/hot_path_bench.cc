@@ -166,6 +166,7 @@ struct DispatchWorld {
     config::Database cfg;
     cfg.name = "main";
     cfg.path = path;
+    cfg.create_if_missing = true;
     cfg.pragmas = {{"journal_mode", "wal"}, {"synchronous", "normal"}};
     auto pool = std::make_shared<Pool>(cfg, RealTime(), &events);
     Status st = pool->Start();

@@ -64,6 +64,7 @@ config::Database MakeDatabase(const std::string& dir, const std::string& name,
   config::Database db;
   db.name = name;
   db.path = dir + "/" + name + ".db";
+  db.create_if_missing = true;
   db.limits = std::move(limits);
   db.pragmas = {{"journal_mode", "wal"}};
   return db;

@@ -10,6 +10,7 @@ Config EmbeddedDefault() {
   Database main;
   main.name = "main";
   main.path = "./litepool-main.db";
+  main.create_if_missing = true;  // the quick start begins with no file
   main.limits = config.defaults;
   // WAL lets the readers run beside the one writer; NORMAL is the
   // durability WAL mode is designed for.

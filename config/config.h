@@ -37,6 +37,10 @@ struct Database {
   // directory.
   std::string path;
   bool read_only = false;
+  // Create the file when it does not exist. Off by default, so that a
+  // restart after the file was lost serves an error instead of an empty
+  // database (docs/configuration.md, "Databases").
+  bool create_if_missing = false;
   PoolLimits limits;
   // Applied in order on every handle that is opened (journal_mode only on
   // the write side, since it is a property of the file). Names are

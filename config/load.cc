@@ -161,25 +161,6 @@ void ReadPragmas(ObjectReader* db, Database* database) {
   }
 }
 
-// A read-only database is opened without SQLITE_OPEN_CREATE, so a missing
-// file would fail on every acquire; better to refuse it at start.
-void CheckReadOnlyFile(ObjectReader* db, const std::string& path) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) {
-    int err = errno;
-    if (err == ENOENT) {
-      db->Fail("path", "read_only database file does not exist: " + path);
-    } else {
-      db->Fail("path",
-               "read_only database file cannot be checked: " + path + ": " + ErrnoText(err));
-    }
-    return;
-  }
-  if (!S_ISREG(st.st_mode)) {
-    db->Fail("path", "read_only database file is not a regular file: " + path);
-  }
-}
-
 void ReadDatabase(ObjectReader* databases, const std::string& name, const Json& value,
                   const PoolLimits& defaults, Database* database) {
   if (!internal::IsDatabaseName(name)) {
@@ -191,7 +172,8 @@ void ReadDatabase(ObjectReader* databases, const std::string& name, const Json& 
     return;
   }
   ObjectReader db = databases->Nested(name, value);
-  std::vector<std::string_view> known = {"path", "read_only", "pragmas", "allowed_uids"};
+  std::vector<std::string_view> known = {"path", "read_only", "create_if_missing", "pragmas",
+                                         "allowed_uids"};
   const std::vector<std::string_view>& limit_keys = internal::PoolLimitKeys();
   known.insert(known.end(), limit_keys.begin(), limit_keys.end());
   db.RefuseUnknownKeys(known);
@@ -207,6 +189,10 @@ void ReadDatabase(ObjectReader* databases, const std::string& name, const Json& 
     db.Fail("path", "must not contain a NUL byte");
   }
   db.Bool("read_only", &database->read_only);
+  db.Bool("create_if_missing", &database->create_if_missing);
+  if (db.ok() && database->read_only && database->create_if_missing) {
+    db.Fail("create_if_missing", "a read_only database cannot be created");
+  }
   ReadPragmas(&db, database);
   if (db.Find("allowed_uids") != nullptr) {
     std::vector<uint32_t> uids;
@@ -216,8 +202,9 @@ void ReadDatabase(ObjectReader* databases, const std::string& name, const Json& 
   database->limits = defaults;
   internal::ReadPoolLimits(&db, &database->limits);
   if (db.ok()) internal::CheckPoolShape(&db, database->limits);
-  // Last, as it is the one check that looks outside the file.
-  if (db.ok() && database->read_only) CheckReadOnlyFile(&db, database->path);
+  // The file itself is not checked here: a database that cannot open is
+  // the daemon's to report and retry, not a reason to refuse the others
+  // (docs/operations.md, "Storage faults"); --check-config opens it.
 }
 
 void ReadDatabases(ObjectReader* top, Config* config) {

@@ -181,6 +181,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   config::Database db;
   db.name = "main";
   db.path = world->dir + "/main.db";
+  db.create_if_missing = true;
   db.pragmas = {{"journal_mode", "wal"}, {"synchronous", "off"}};
   db.limits.max_readers = 2;
   db.limits.statement_timeout_ms = 100;  // endless recursive CTEs end

@@ -324,7 +324,7 @@ Status Handle::Prepare(std::string_view sql, Cached* out) {
   // behind, nor end a transaction.
   bool writes = sqlite3_stmt_readonly(stmt) == 0;
   bool quick_ok = !writes && !preparing_dirty_ && !preparing_control_;
-  Cached entry{stmt, preparing_dirty_, quick_ok, writes, preparing_insert_};
+  Cached entry{stmt, preparing_dirty_, quick_ok, writes, preparing_insert_, preparing_control_};
   cache_.emplace(std::string_view(lru_.front()), std::make_pair(entry, lru_.begin()));
   *out = entry;
   return Status();
@@ -458,6 +458,8 @@ Status Handle::Query(std::string_view sql, const Params& params, Millis statemen
     return Status();
   }
   if (!st.ok()) return st;
+  st = CheckFile(cached.writes || cached.control);
+  if (!st.ok()) return st;
   StatementScope scope(this, cached.stmt);
   st = Bind(cached.stmt, params);
   if (!st.ok()) return st;
@@ -467,6 +469,13 @@ Status Handle::Query(std::string_view sql, const Params& params, Millis statemen
                   [this, sink](sqlite3_stmt* stmt) { return Step(stmt, sink); });
   if (quick != nullptr && quick->gave_up) return Status();
   if (cached.makes_dirty) dirty_ = true;
+  return st;
+}
+
+Status Handle::CheckFile(bool writes) {
+  if (!writes || file_ == nullptr) return Status();
+  Status st = file_->Check();
+  if (!st.ok()) broken_ = true;
   return st;
 }
 
@@ -484,12 +493,18 @@ Status Handle::Exec(std::string_view sql, Millis statement_timeout, StatementOut
   while (p < end) {
     preparing_dirty_ = false;
     preparing_insert_ = false;
+    preparing_control_ = false;
     sqlite3_stmt* stmt = nullptr;
     const char* tail = nullptr;
     int rc = sqlite3_prepare_v2(db_, p, static_cast<int>(end - p), &stmt, &tail);
     if (rc != SQLITE_OK) return Error(rc);
     if (stmt == nullptr) break;  // only trivia left
     if (preparing_dirty_) dirty_ = true;
+    Status check = CheckFile(sqlite3_stmt_readonly(stmt) == 0 || preparing_control_);
+    if (!check.ok()) {
+      sqlite3_finalize(stmt);
+      return check;
+    }
     // Read handles are opened read-only: SQLite itself refuses a write
     // (SQLITE_READONLY → read_only), while reading PRAGMAs still work.
     BeginStatement(statement_timeout);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "pool/clock.h"
+#include "pool/database_file.h"
 #include "pool/pool_events.h"
 #include "pool/status.h"
 #include "pool/value.h"
@@ -115,6 +116,15 @@ class Handle {
   // of a database not configured read_only. Such a handle that finds the
   // file read-only is broken.
   void SetExpectWritable(bool writable) { expect_writable_ = writable; }
+  // A write handle checks `file` before every statement that writes or
+  // ends a transaction, and refuses with file_gone if the path no longer
+  // names the file it opened. `generation` tells the pool whether the
+  // handle belongs to the database as it is open now.
+  void SetFile(std::shared_ptr<const DatabaseFile> file, uint64_t generation) {
+    file_ = std::move(file);
+    generation_ = generation;
+  }
+  uint64_t generation() const { return generation_; }
 
   // SQLITE_DBSTATUS_CACHE_USED of this connection.
   int64_t CacheBytes() const;
@@ -138,6 +148,7 @@ class Handle {
     bool quick_ok;  // may run as a QuickRun: see Prepare()
     bool writes;    // !sqlite3_stmt_readonly
     bool inserts;   // a top-level INSERT or REPLACE (not one in a trigger)
+    bool control;   // transaction control or a PRAGMA
   };
   class StatementScope;
 
@@ -147,6 +158,8 @@ class Handle {
   Status Bind(sqlite3_stmt* stmt, const Params& params);
   Status Step(sqlite3_stmt* stmt, RowSink* sink);
   Status ExecOne(sqlite3_stmt* stmt);
+  // Before a statement that may commit: file_gone if the file moved.
+  Status CheckFile(bool writes);
   // Runs `stmt` through `step` and sets outcome->last_insert_rowid to the
   // rowid it inserted, if any.
   template <typename StepFn>
@@ -186,6 +199,8 @@ class Handle {
   QuickRun* quick_ = nullptr;      // set while a quick run is stepping
   Millis busy_timeout_{0};
   bool expect_writable_ = false;
+  std::shared_ptr<const DatabaseFile> file_;  // write handles only
+  uint64_t generation_ = 0;
   std::vector<std::string_view> column_names_;  // Step()'s, reused
   std::vector<ValueView> cells_;                 // likewise
   std::vector<const char*> decltypes_;           // likewise

@@ -108,25 +108,26 @@ Status HandleFactory::OpenRaw(Mode mode, bool create, sqlite3** out) {
 
 Status HandleFactory::Recover() {
   if (db_.read_only) return Status();  // nothing here may write the file
-  sqlite3* db = nullptr;
-  Status st = OpenRaw(Mode::kWrite, /*create=*/false, &db);
-  if (st.ok()) st = ReadSchema(db, db_.path);
-  sqlite3_close_v2(db);
-  return st;
+  return Prepare();
 }
 
 Status HandleFactory::Prepare() {
-  if (db_.read_only) return Status();
+  // The pool claimed (and if allowed created) the file first.
   sqlite3* db = nullptr;
-  Status st = OpenRaw(Mode::kWrite, /*create=*/true, &db);
-  if (!st.ok()) return st;
-  st = ReadSchema(db, db_.path);
+  Status st = OpenRaw(db_.read_only ? Mode::kRead : Mode::kWrite, db_.create_if_missing, &db);
+  if (st.ok()) st = ReadSchema(db, db_.path);
   for (const auto& [name, value] : db_.pragmas) {
-    if (!st.ok()) break;
+    if (!st.ok() || db_.read_only) break;
     if (name == "journal_mode") st = RunPragma(db, name, value, db_.path);
   }
   sqlite3_close_v2(db);
   return st;
+}
+
+void HandleFactory::SetFile(std::shared_ptr<const DatabaseFile> file, uint64_t generation) {
+  std::lock_guard lock(mu_);
+  file_ = std::move(file);
+  generation_ = generation;
 }
 
 Status HandleFactory::Open(Mode mode, std::unique_ptr<Handle>* out) {
@@ -151,6 +152,10 @@ Status HandleFactory::Open(Mode mode, std::unique_ptr<Handle>* out) {
   TimePoint now = clock_->Now();
   Millis lifetime = JitteredLifetime(Millis(db_.limits.max_lifetime_ms), UnitRandom());
   *out = std::make_unique<Handle>(db, mode, next_id_.fetch_add(1), sandbox_, now, now + lifetime);
+  {
+    std::lock_guard lock(mu_);
+    (*out)->SetFile(mode == Mode::kWrite ? file_ : nullptr, generation_);
+  }
   // The handle's own busy handler replaces SQLite's from here on.
   (*out)->SetBusyTimeout(Millis(db_.limits.busy_timeout_ms));
   (*out)->SetExpectWritable(mode == Mode::kWrite && !db_.read_only);

@@ -4,9 +4,11 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 
 #include "config/config.h"
 #include "pool/clock.h"
+#include "pool/database_file.h"
 #include "pool/handle.h"
 
 namespace litepool {
@@ -21,10 +23,13 @@ class HandleFactory {
   // touches the disk; never call it with a lock held.
   Status Open(Mode mode, std::unique_ptr<Handle>* out);
 
-  // Creates the database file if needed, recovers it after a crash (a hot
-  // journal) and sets its persistent PRAGMAs (journal_mode). Called when
-  // the pool starts. Slow.
+  // Checks the (claimed) file is a database, recovers it after a crash (a
+  // hot journal) and sets its persistent PRAGMAs (journal_mode). Called
+  // when the pool starts. Slow.
   Status Prepare();
+  // Handles opened from now on carry `generation` and, write handles, check
+  // `file` before each write (Handle::SetFile).
+  void SetFile(std::shared_ptr<const DatabaseFile> file, uint64_t generation);
   // Rolls back a hot journal that a read handle could not: opens a write
   // connection and reads the schema. Slow.
   Status Recover();
@@ -39,6 +44,9 @@ class HandleFactory {
   const TimeSource* const clock_;
   const std::shared_ptr<const SandboxPolicy> sandbox_;
   std::atomic<uint64_t> next_id_{1};
+  std::mutex mu_;
+  std::shared_ptr<const DatabaseFile> file_;  // guarded by mu_
+  uint64_t generation_ = 0;                   // guarded by mu_
 };
 
 }  // namespace litepool

@@ -1,7 +1,10 @@
 // Herding handles between the idle lists, the leased count and the waiters.
 #include "pool/pool.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 
 #include "log/log.h"
@@ -14,7 +17,11 @@ double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).coun
 }  // namespace
 
 Pool::Pool(const config::Database& db, const TimeSource* clock, PoolEvents* events)
-    : name_(db.name), read_only_(db.read_only), clock_(clock), events_(events), factory_(db, clock), faults_(db.name, clock, events), limits_(db.limits), allowed_uids_(db.allowed_uids) {
+    : name_(db.name),
+      path_(db.path),
+      read_only_(db.read_only),
+      create_if_missing_(db.create_if_missing),
+      clock_(clock), events_(events), factory_(db, clock), faults_(db.name, clock, events), limits_(db.limits), allowed_uids_(db.allowed_uids) {
   sides_[0].mode = Mode::kWrite;
   sides_[0].max = db.read_only ? 0 : db.limits.max_writers;
   sides_[1].mode = Mode::kRead;
@@ -24,14 +31,108 @@ Pool::Pool(const config::Database& db, const TimeSource* clock, PoolEvents* even
 Pool::~Pool() = default;
 
 Status Pool::Start() {
-  Status st = factory_.Prepare();
-  if (!st.ok()) return st;
+  Status st = OpenFile();
+  std::vector<std::unique_ptr<Handle>> idle;
+  bool changed;
+  {
+    std::lock_guard lock(mu_);
+    restarting_ = false;
+    changed = st.ok() ? MarkUpLocked() : MarkDownLocked(st, clock_->Now(), &idle);
+  }
+  for (auto& h : idle) Close(std::move(h), CloseReason::kError);
+  events_->DatabaseUp(st.ok());
+  if (!st.ok()) {
+    faults_.Report(st, "open");
+    if (changed) LogDown(st);
+    return st;
+  }
+  if (changed) log::Info("database_up").Str("db", name_).Str("path", path_);
   ReapedHandles plan;
   Reap(clock_->Now(), &plan);
   for (size_t m = 0; m < kModeCount; ++m) {
     for (int i = 0; i < plan.to_open[m]; ++i) OpenIdle(static_cast<Mode>(m));
   }
-  return Status();
+  ServeWaiters();  // those that queued while it was down
+  return st;
+}
+
+void Pool::AdoptFiles(const Pool& other) {
+  std::vector<std::shared_ptr<DatabaseFile>> files;
+  {
+    std::lock_guard lock(other.mu_);
+    files = other.files_;
+  }
+  std::lock_guard lock(mu_);
+  files_.insert(files_.begin(), files.begin(), files.end());
+}
+
+Status Pool::OpenFile() {
+  std::shared_ptr<DatabaseFile> file;
+  {
+    std::lock_guard lock(mu_);
+    if (!files_.empty()) file = files_.back();
+  }
+  if (read_only_) {
+    if (::access(path_.c_str(), F_OK) != 0 && errno == ENOENT) {
+      return Status(Code::kDatabaseUnavailable,
+                    path_ + " does not exist (a read_only database is never created)");
+    }
+  } else if (file == nullptr || !file->Check().ok()) {
+    bool created = false;
+    Status st = DatabaseFile::Claim(path_, create_if_missing_, &file, &created);
+    if (!st.ok()) return st;
+    if (created) log::Warn("database_created").Str("db", name_).Str("path", path_);
+    std::lock_guard lock(mu_);
+    files_.push_back(file);
+  }
+  uint64_t generation;
+  {
+    std::lock_guard lock(mu_);
+    generation = generation_;
+  }
+  factory_.SetFile(file, generation);
+  return factory_.Prepare();
+}
+
+bool Pool::MarkDownLocked(const Status& cause, TimePoint now,
+                          std::vector<std::unique_ptr<Handle>>* idle) {
+  bool changed = up_ || !ever_down_ || cause.message() != down_cause_.message();
+  retry_delay_ = up_ || retry_delay_.count() == 0 ? Millis(1000)
+                                                   : std::min(retry_delay_ * 2, Millis(60000));
+  next_retry_ = now + retry_delay_;
+  up_ = false;
+  ever_down_ = true;
+  down_cause_ = cause;
+  ++generation_;  // handles out on lease are closed when they come back
+  for (Side& s : sides_) {
+    for (auto& h : s.idle) {
+      ++s.leased;  // Close() uncounts it
+      idle->push_back(std::move(h));
+    }
+    s.idle.clear();
+  }
+  return changed;
+}
+
+bool Pool::MarkUpLocked() {
+  bool changed = !up_ && ever_down_;
+  up_ = true;
+  retry_delay_ = Millis(0);
+  return changed;
+}
+
+void Pool::LogDown(const Status& cause) {
+  Millis retry;
+  {
+    std::lock_guard lock(mu_);
+    retry = retry_delay_;
+  }
+  log::Error("database_down")
+      .Str("db", name_)
+      .Str("path", path_)
+      .Str("kind", CodeName(cause.code()))
+      .Str("error", cause.message())
+      .Int("retry_in_ms", retry.count());
 }
 
 Status Pool::OpenCounted(Mode mode, std::unique_ptr<Handle>* out) {
@@ -59,6 +160,14 @@ Pool::Acquired Pool::Acquire(Mode mode, const std::function<Grant()>& make_grant
     Side& s = side(mode);
     if (shut_down_) {
       result.status = Status(Code::kShuttingDown, "the daemon is shutting down");
+      return result;
+    }
+    if (!up_) {
+      result.status = Status(Code::kDatabaseUnavailable,
+                             "database " + name_ + " is down: " + down_cause_.message() +
+                                 " (the daemon retries it)",
+                             down_cause_.sqlite_code());
+      events_->Acquired(mode, AcquireResult::kError, 0);
       return result;
     }
     if (read_only_ && mode == Mode::kWrite) {
@@ -143,7 +252,7 @@ bool Pool::ReturnQuickly(std::unique_ptr<Handle>* handle) {
   {
     std::lock_guard lock(mu_);
     const Side& s = side(h->mode());
-    if (shut_down_ || s.total() > s.max) return false;
+    if (shut_down_ || s.total() > s.max || !CurrentLocked(*h)) return false;
   }
   h->Rollback();  // none is open: this only clears the last lease's interruption
   AccountReturn(h, now);
@@ -160,14 +269,18 @@ bool Pool::Return(std::unique_ptr<Handle> handle) {
   AccountReturn(handle.get(), now);
   bool shut_down;
   bool over_max;
+  bool current;
   CloseReason shutdown_reason;
   {
     std::lock_guard lock(mu_);
     shut_down = shut_down_;
     shutdown_reason = shutdown_reason_;
     over_max = side(mode).total() > side(mode).max;
+    current = CurrentLocked(*handle);
   }
-  if (handle->broken()) {
+  if (!current && !shut_down) {
+    Close(std::move(handle), CloseReason::kError);  // the database went down under it
+  } else if (handle->broken()) {
     // Never reused: a fresh handle sees the file as it is now.
     bool recover = handle->needs_recovery();
     Close(std::move(handle), CloseReason::kError);
@@ -241,8 +354,38 @@ void Pool::Refill(Mode mode) {
 }
 
 void Pool::Reap(TimePoint now, ReapedHandles* out) {
+  std::shared_ptr<DatabaseFile> file;
+  {
+    std::lock_guard lock(mu_);
+    if (shut_down_) return;
+    if (!up_) {
+      if (!restarting_ && now >= next_retry_) {
+        restarting_ = true;
+        out->restart = true;
+      }
+      return;
+    }
+    if (!files_.empty()) file = files_.back();
+  }
+  // A file removed or replaced under the daemon, noticed even if nobody
+  // writes: the stat runs outside the lock.
+  Status moved = file != nullptr ? file->Check() : Status();
+  if (!moved.ok()) {
+    bool changed = false;
+    {
+      std::lock_guard lock(mu_);
+      std::vector<std::unique_ptr<Handle>> idle;
+      if (up_) changed = MarkDownLocked(moved, now, &idle);
+      for (auto& h : idle) out->to_close.emplace_back(std::move(h), CloseReason::kError);
+    }
+    if (changed) {
+      events_->DatabaseUp(false);
+      faults_.Report(moved, "check");
+      LogDown(moved);
+    }
+    return;
+  }
   std::lock_guard lock(mu_);
-  if (shut_down_) return;
   int open = 0;
   for (const Side& s : sides_) open += s.total();
   // Readers first, so that min_idle keeps a writer (the default mode) open.
@@ -326,6 +469,8 @@ PoolSnapshot Pool::Snapshot() const {
     out.waiters = static_cast<int>(s.waiters.size());
   }
   snap.cache_bytes = cache_bytes_;
+  snap.up = up_;
+  if (!up_) snap.down_cause = down_cause_.message();
   return snap;
 }
 

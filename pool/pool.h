@@ -15,6 +15,7 @@
 
 #include "config/config.h"
 #include "pool/clock.h"
+#include "pool/database_file.h"
 #include "pool/fault_report.h"
 #include "pool/handle.h"
 #include "pool/handle_factory.h"
@@ -35,6 +36,8 @@ struct PoolSnapshot {
   std::string db;
   SideSnapshot sides[kModeCount];
   int64_t cache_bytes = 0;
+  bool up = false;
+  std::string down_cause;  // why it is down, when it is
 };
 
 // Idle handles the reaper has taken out of the pool, to be closed by a
@@ -42,6 +45,7 @@ struct PoolSnapshot {
 struct ReapedHandles {
   std::vector<std::pair<std::unique_ptr<Handle>, CloseReason>> to_close;
   int to_open[kModeCount] = {0, 0};
+  bool restart = false;  // the database is down and due for another try: Start()
 };
 
 // Thread-safe. Every method may be called from any thread; those marked slow
@@ -66,8 +70,16 @@ class Pool {
   Pool(const config::Database& db, const TimeSource* clock, PoolEvents* events);
   ~Pool();
 
-  // Creates the file, sets its journal mode and opens min_idle handles. Slow.
+  // Opens the database: claims its file (creating it if configured),
+  // recovers it after a crash, sets its journal mode and opens min_idle
+  // handles. On failure the pool is down: acquires answer
+  // database_unavailable with the cause, and the reaper calls Start()
+  // again with backoff (1 s doubling to 60 s) until it comes up. Slow.
   Status Start();
+  // Takes over the files `other` claimed, for a pool that replaces it on
+  // the same path (a reload that changed its settings): the daemon's lock
+  // on the file is its, not the old pool's, to keep.
+  void AdoptFiles(const Pool& other);
 
   // Takes an idle handle, opens a new one (slow) or queues `grant`.
   Acquired Acquire(Mode mode, Grant grant);
@@ -91,7 +103,9 @@ class Pool {
   bool ReturnQuickly(std::unique_ptr<Handle>* handle);
 
   // For the reaper: takes idle handles past max_lifetime or idle_timeout out
-  // of the pool (keeping min_idle) and counts handles to open. Fast.
+  // of the pool (keeping min_idle) and counts handles to open; notices a
+  // database file removed or replaced (one stat) and takes the database
+  // down; says when a down database is due for a retry. Fast.
   void Reap(TimePoint now, ReapedHandles* out);
   // Closes a handle the reaper took (slow), and opens one to refill min_idle.
   void CloseReaped(std::unique_ptr<Handle> handle, CloseReason reason);
@@ -142,11 +156,24 @@ class Pool {
   void Refill(Mode mode);
   void Close(std::unique_ptr<Handle> handle, CloseReason reason);
   Status OpenCounted(Mode mode, std::unique_ptr<Handle>* out);
+  // Claims the file and prepares it; the first half of Start().
+  Status OpenFile();
+  // Marks the database down (idle handles into *idle, to close) or up.
+  // Return whether that changed or the cause did, for the caller to log
+  // outside the lock.
+  bool MarkDownLocked(const Status& cause, TimePoint now,
+                      std::vector<std::unique_ptr<Handle>>* idle);
+  bool MarkUpLocked();
+  void LogDown(const Status& cause);
+  // Whether `h` belongs to the database as it is open now.
+  bool CurrentLocked(const Handle& h) const { return up_ && h.generation() == generation_; }
   Side& side(Mode mode) { return sides_[static_cast<size_t>(mode)]; }
 
   // Constant after construction.
   const std::string name_;
+  const std::string path_;
   const bool read_only_;
+  const bool create_if_missing_;
   const TimeSource* const clock_;
   PoolEvents* const events_;
   HandleFactory factory_;
@@ -159,6 +186,16 @@ class Pool {
   uint64_t next_waiter_ = 1;              // guarded by mu_
   bool shut_down_ = false;                // guarded by mu_
   CloseReason shutdown_reason_ = CloseReason::kShutdown;  // guarded by mu_
+  // Up or down (docs/operations.md, "Storage faults"), guarded by mu_.
+  bool up_ = false;
+  bool ever_down_ = false;
+  Status down_cause_;
+  TimePoint next_retry_;
+  Millis retry_delay_{0};
+  bool restarting_ = false;
+  uint64_t generation_ = 0;  // bumped whenever the database goes down
+  // Every file claimed, kept open for the pool's life (DatabaseFile).
+  std::vector<std::shared_ptr<DatabaseFile>> files_;  // guarded by mu_
   int64_t cache_bytes_ = 0;               // guarded by mu_: sum over idle handles
 };
 

@@ -107,7 +107,7 @@ int Reaper::ReapPools(TimePoint now) {
     auto reaped = std::make_shared<ReapedHandles>();
     pool->Reap(now, reaped.get());
     int opens = reaped->to_open[0] + reaped->to_open[1];
-    if (reaped->to_close.empty() && opens == 0) continue;
+    if (reaped->to_close.empty() && opens == 0 && !reaped->restart) continue;
     closed += reaped->to_close.size();
     actions += static_cast<int>(reaped->to_close.size()) + opens;
     workers_->Post([pool, reaped] {
@@ -121,6 +121,7 @@ int Reaper::ReapPools(TimePoint now) {
       for (size_t m = 0; m < kModeCount; ++m) {
         for (int i = 0; i < reaped->to_open[m]; ++i) pool->OpenIdle(static_cast<Mode>(m));
       }
+      if (reaped->restart) pool->Start();  // a database that is down, tried again
     });
   }
   std::lock_guard lock(stats_mu_);

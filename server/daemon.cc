@@ -57,9 +57,9 @@ Status Daemon::Start() {
     for (const auto& pool : pools_.All()) out.push_back(pool->Snapshot());
     return out;
   });
-  std::vector<std::string> errors;
-  for (const auto& db : config_.databases) AddPool(db, &errors);
-  if (!errors.empty()) return Status(Code::kInternal, errors.front());
+  // A database that cannot open is down, not fatal: the others serve, and
+  // the reaper retries it (docs/operations.md, "Storage faults").
+  for (const auto& db : config_.databases) AddPool(db, nullptr);
   workers_ = std::make_unique<TaskRunner>(WorkerCount(config_), "litepool-work");
   reaper_ = std::make_unique<Reaper>(&pools_, &leases_, workers_.get(), RealTime(),
                                      Millis(config_.reaper_interval_ms), metrics_->reaper());
@@ -153,6 +153,7 @@ void Daemon::WaitForHangup() {
 // databases open, removed ones drain; an invalid file changes nothing. Runs
 // on the I/O thread; the slow parts (closing, opening) go to workers.
 void Daemon::Reload() {
+  std::vector<std::string> keep_old;  // databases whose changed settings did not open
   if (config_.source.empty() || config_.source.front() == '<') {
     log::Warn("config_reload_skipped").Str("reason", "running on the embedded default");
     return;
@@ -176,15 +177,28 @@ void Daemon::Reload() {
     for (const auto& o : config_.databases) {
       if (o.name == db.name) old = &o;
     }
-    if (pool && old && (old->path != db.path || old->read_only != db.read_only ||
-                        old->pragmas != db.pragmas)) {
-      // A different file or different handle settings: a new pool.
+    if (!pool) {
+      AddPool(db, &errors);  // a new database: down and retried if it cannot open
+      continue;
+    }
+    if (old && (old->path != db.path || old->read_only != db.read_only ||
+                old->create_if_missing != db.create_if_missing || old->pragmas != db.pragmas)) {
+      // A different file or different handle settings: a new pool, opened
+      // and checked before the old one is retired, which keeps serving if
+      // the new one cannot open.
+      auto fresh = std::make_shared<Pool>(db, RealTime(), metrics_->AddDatabase(db.name));
+      if (old->path == db.path) fresh->AdoptFiles(*pool);
+      Status st = fresh->Start();
+      if (!st.ok()) {
+        fresh->Shutdown(CloseReason::kReload);
+        pool->events()->DatabaseUp(true);  // the metric child is shared: the old pool serves
+        errors.push_back("database " + db.name + ": kept the old configuration: " + st.message());
+        keep_old.push_back(db.name);
+        continue;
+      }
       retired_pools_.push_back(pools_.Remove(db.name));
       workers_->Post([p = retired_pools_.back()] { p->Shutdown(CloseReason::kReload); });
-      pool.reset();
-    }
-    if (!pool) {
-      AddPool(db, &errors);
+      pools_.Add(std::move(fresh));
       continue;
     }
     auto excess = std::make_shared<std::vector<std::unique_ptr<Handle>>>(pool->Reconfigure(db));
@@ -199,6 +213,14 @@ void Daemon::Reload() {
     if (kept) continue;
     retired_pools_.push_back(pools_.Remove(name));
     workers_->Post([p = retired_pools_.back()] { p->Shutdown(CloseReason::kReload); });
+  }
+  for (const auto& name : keep_old) {
+    // Keep serving, and describing, the old configuration of these.
+    for (auto& db : next->databases) {
+      for (const auto& o : config_.databases) {
+        if (db.name == name && o.name == name) db = o;
+      }
+    }
   }
   next->socket = config_.socket;
   next->metrics_listen = config_.metrics_listen;
@@ -216,11 +238,8 @@ void Daemon::Reload() {
 
 void Daemon::AddPool(const config::Database& db, std::vector<std::string>* errors) {
   auto pool = std::make_shared<Pool>(db, RealTime(), metrics_->AddDatabase(db.name));
-  Status st = pool->Start();
-  if (!st.ok()) {
-    errors->push_back("database " + db.name + ": " + st.message());
-    return;
-  }
+  Status st = pool->Start();  // logs database_down itself when it fails
+  if (!st.ok() && errors != nullptr) errors->push_back("database " + db.name + ": " + st.message());
   pools_.Add(std::move(pool));
 }
 

@@ -442,6 +442,8 @@ Outcome Dispatcher::Stats(Call& call) {
       }
     }
     w.Key("cache_bytes").Int(snap.cache_bytes);
+    w.Key("up").Bool(snap.up);
+    if (!snap.up) w.Key("error").String(snap.down_cause);
     w.EndObject();
   }
   w.EndObject();

@@ -46,8 +46,9 @@ func litepooldPath(t *testing.T) string {
 func StartTestDaemon(t *testing.T, pool map[string]interface{}) *TestDaemon {
 	dir := t.TempDir()
 	db := map[string]interface{}{
-		"path":    filepath.Join(dir, "main.db"),
-		"pragmas": map[string]interface{}{"journal_mode": "wal"},
+		"path":              filepath.Join(dir, "main.db"),
+		"create_if_missing": true,
+		"pragmas":           map[string]interface{}{"journal_mode": "wal"},
 	}
 	for k, v := range pool {
 		db[k] = v

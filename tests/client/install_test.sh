@@ -37,7 +37,7 @@ if command -v ccache > /dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=c
   { cat "$tmp/build.log"; fail "building the consumer"; }
 
 cat > "$tmp/litepool.json" <<JSON
-{"socket": "$tmp/s.sock", "metrics": {"listen": ""}, "databases": {"main": {"path": "$tmp/m.db"}}}
+{"socket": "$tmp/s.sock", "metrics": {"listen": ""}, "databases": {"main": {"path": "$tmp/m.db", "create_if_missing": true}}}
 JSON
 "$litepoold" --config "$tmp/litepool.json" 2> "$tmp/daemon.log" &
 daemon_pid=$!

@@ -381,18 +381,29 @@ TEST_F(ConfigTest, ReadOnlyDatabaseWithExistingFileIsAccepted) {
   EXPECT_EQ(config->databases[0].path, audit);
 }
 
-TEST_F(ConfigTest, ReadOnlyDatabaseWithMissingFileIsRefused) {
+// A database file that is missing or unusable is not a configuration
+// error: the daemon serves the others and retries it (--check-config opens
+// the files and reports it).
+TEST_F(ConfigTest, ReadOnlyDatabaseWithMissingFileLoads) {
   std::string missing = dir_.path() + "/missing.db";
-  std::string error =
-      Refusal(R"({"databases": {"audit": {"path": ")" + missing + R"(", "read_only": true}}})");
-  EXPECT_EQ(error,
-            file_ + ": databases.audit.path: read_only database file does not exist: " + missing);
+  std::optional<Config> config =
+      Load(R"({"databases": {"audit": {"path": ")" + missing + R"(", "read_only": true}}})");
+  ASSERT_TRUE(config) << error_;
+  EXPECT_TRUE(config->databases[0].read_only);
+  EXPECT_FALSE(config->databases[0].create_if_missing);
 }
 
-TEST_F(ConfigTest, ReadOnlyDatabaseThatIsADirectoryIsRefused) {
-  ExpectRefused(
-      R"({"databases": {"audit": {"path": ")" + dir_.path() + R"(", "read_only": true}}})",
-      "databases.audit.path", "not a regular file");
+TEST_F(ConfigTest, CreateIfMissingIsOffByDefaultAndNotForReadOnly) {
+  std::optional<Config> config = Load(R"({"databases": {"a": {"path": "a.db"},
+      "b": {"path": "b.db", "create_if_missing": true}}})");
+  ASSERT_TRUE(config) << error_;
+  EXPECT_FALSE(config->databases[0].create_if_missing);
+  EXPECT_TRUE(config->databases[1].create_if_missing);
+  EXPECT_TRUE(EmbeddedDefault().databases[0].create_if_missing);
+  ExpectRefused(R"({"databases": {"a": {"path": "a.db", "create_if_missing": 1}}})",
+                "databases.a.create_if_missing", "expected a boolean");
+  ExpectRefused(R"({"databases": {"a": {"path": "a.db", "read_only": true, "create_if_missing": true}}})",
+                "databases.a.create_if_missing", "a read_only database cannot be created");
 }
 
 TEST_F(ConfigTest, WritableDatabaseMayNotExistYet) {

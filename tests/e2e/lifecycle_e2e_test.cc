@@ -198,7 +198,7 @@ TEST_F(ReloadTest, ABrokenFileIsRefusedAndTheOldConfigurationKeepsServing) {
 }
 
 TEST_F(ReloadTest, NewDatabasesOpenAndRemovedOnesGo) {
-  Rewrite({{"databases", {{"extra", {{"path", daemon_.dir() + "/extra.db"}}}}}});
+  Rewrite({{"databases", {{"extra", {{"path", daemon_.dir() + "/extra.db"}, {"create_if_missing", true}}}}}});
   daemon_.Signal(SIGHUP);
   ASSERT_TRUE(daemon_.WaitForLog("\"event\":\"config_reloaded\""));
   LineClient client = Connect();
@@ -206,7 +206,7 @@ TEST_F(ReloadTest, NewDatabasesOpenAndRemovedOnesGo) {
   EXPECT_EQ(hello["databases"], json({"extra", "main"}));
   EXPECT_EQ(client.Call({{"op", "exec"}, {"db", "extra"}, {"sql", "CREATE TABLE e(x)"}}).value("ok", false), true);
 
-  Rewrite({{"databases", {{"main", nullptr}, {"extra", {{"path", daemon_.dir() + "/extra.db"}}}}}});
+  Rewrite({{"databases", {{"main", nullptr}, {"extra", {{"path", daemon_.dir() + "/extra.db"}, {"create_if_missing", true}}}}}});
   daemon_.Signal(SIGHUP);
   ASSERT_TRUE(Eventually([&] { return client.Call({{"op", "hello"}})["databases"] == json({"extra"}); }));
   EXPECT_TRUE(IsError(client.Call({{"op", "acquire"}, {"db", "main"}}), "unknown_database"));

@@ -25,7 +25,7 @@ class AccessTest : public ProtocolTest {
 
   json Overrides() override {
     json overrides = {{"socket_mode", "0666"},
-                      {"databases", {{"open", {{"path", daemon_.dir() + "/open.db"}}}}}};
+                      {"databases", {{"open", {{"path", daemon_.dir() + "/open.db"}, {"create_if_missing", true}}}}}};
     overrides.merge_patch(AccessOverrides());
     return overrides;
   }

@@ -348,9 +348,9 @@ class BadInputTest : public ProtocolTest {
         {"max_result_bytes", 1024},
         {"databases",
          {{"main", {{"busy_timeout_ms", 100}, {"statement_timeout_ms", 200}}},
-          {"short", {{"path", dir + "/short.db"}, {"lease_timeout_ms", 300}}},
-          {"nowait", {{"path", dir + "/nowait.db"}, {"max_waiters", 0}}},
-          {"few", {{"path", dir + "/few.db"}, {"max_leases_per_client", 1}}},
+          {"short", {{"path", dir + "/short.db"}, {"create_if_missing", true}, {"lease_timeout_ms", 300}}},
+          {"nowait", {{"path", dir + "/nowait.db"}, {"create_if_missing", true}, {"max_waiters", 0}}},
+          {"few", {{"path", dir + "/few.db"}, {"create_if_missing", true}, {"max_leases_per_client", 1}}},
           {"ro", {{"path", dir + "/ro.db"}, {"read_only", true}}}}},
     };
   }

@@ -31,6 +31,7 @@ class SandboxTest : public ProtocolTest {
     return {{"databases",
              {{"tuned",
                {{"path", daemon_.dir() + "/tuned.db"},
+                {"create_if_missing", true},
                 {"client_pragmas", json::array({"user_version"})}}}}}};
   }
 

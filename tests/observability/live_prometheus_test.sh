@@ -93,7 +93,7 @@ cat >"$work/litepool.json" <<EOF
   "metrics": { "listen": "127.0.0.1:$metrics_port", "path": "/metrics" },
   "reaper_interval_ms": 100,
   "log": { "level": "info", "format": "json" },
-  "databases": { "main": { "path": "$work/main.db" } }
+  "databases": { "main": { "path": "$work/main.db", "create_if_missing": true } }
 }
 EOF
 "$litepoold" --config "$work/litepool.json" 2>"$work/litepoold.log" &

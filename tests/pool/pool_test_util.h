@@ -58,6 +58,7 @@ inline config::Database MakeDatabase(const TempDir& dir, const std::string& name
   config::Database db;
   db.name = name;
   db.path = dir.File(name + ".db");
+  db.create_if_missing = true;
   db.limits = std::move(limits);
   db.pragmas = {{"journal_mode", "wal"}};
   return db;

@@ -24,6 +24,7 @@ class Daemon:
             "metrics": {"listen": ""},
             "reaper_interval_ms": 100,
             "databases": {"main": {"path": os.path.join(self.dir, "main.db"),
+                                   "create_if_missing": True,
                                    "pragmas": {"journal_mode": "wal"}}},
         }
         config.update(overrides)

@@ -64,7 +64,10 @@ nlohmann::json DaemonProcess::Config(const nlohmann::json& overrides) const {
       {"metrics", {{"listen", "127.0.0.1:0"}}},
       {"reaper_interval_ms", 100},
       {"databases",
-       {{"main", {{"path", dir_ + "/main.db"}, {"pragmas", {{"journal_mode", "wal"}}}}}}},
+       {{"main",
+         {{"path", dir_ + "/main.db"},
+          {"create_if_missing", true},
+          {"pragmas", {{"journal_mode", "wal"}}}}}}},
   };
   if (!overrides.is_null()) config.merge_patch(overrides);
   return config;
