@@ -16,8 +16,6 @@ double UnitRandom() {
   return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
 }
 
-Status OpenError(sqlite3* db, int rc, const std::string& path);
-
 Status RunPragma(sqlite3* db, const std::string& name, const std::string& value,
                  const std::string& path) {
   // Names and values were restricted to [A-Za-z0-9_.-] by the config
@@ -38,9 +36,10 @@ Status RunPragma(sqlite3* db, const std::string& name, const std::string& value,
   }
 }
 
-// What an open (or the first read of a new connection) failing with `rc`
-// means, with the system's reason where there is one: "unable to open
-// database file" alone does not tell a missing file from a full fd table.
+}  // namespace
+
+// With the system's reason where there is one: "unable to open database
+// file" alone does not tell a missing file from a full fd table.
 Status OpenError(sqlite3* db, int rc, const std::string& path) {
   std::string why = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   int err = db ? sqlite3_system_errno(db) : 0;
@@ -58,15 +57,10 @@ Status OpenError(sqlite3* db, int rc, const std::string& path) {
   }
 }
 
-// Reads the schema: the first read rolls back a hot journal a crashed
-// writer left (on a connection that may write), and finds a file that is
-// not a database.
 Status ReadSchema(sqlite3* db, const std::string& path) {
   int rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr);
   return rc == SQLITE_OK ? Status() : OpenError(db, rc, path);
 }
-
-}  // namespace
 
 HandleFactory::HandleFactory(const config::Database& db, const TimeSource* clock)
     : db_(db),

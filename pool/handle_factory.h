@@ -11,7 +11,17 @@
 #include "pool/database_file.h"
 #include "pool/handle.h"
 
+struct sqlite3;
+
 namespace litepool {
+
+// What an open (or the first read of a new connection) failing with `rc`
+// means: disk_full, corrupt or storage_error, naming the file and errno.
+Status OpenError(sqlite3* db, int rc, const std::string& path);
+// Reads the schema: the first read rolls back a hot journal a crashed
+// writer left (on a connection that may write), and finds a file that is
+// not a database.
+Status ReadSchema(sqlite3* db, const std::string& path);
 
 // Thread-safe: Open() may run on several workers at once. The database
 // configuration is copied at construction.

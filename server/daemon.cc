@@ -1,6 +1,8 @@
 // Start-up, signals and the drain.
 #include "server/daemon.h"
 
+#include <dirent.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,6 +20,20 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr auto kDrainPoll = std::chrono::milliseconds(50);
+// Descriptors kept free beyond the handles' and the clients': metrics
+// scrapes, a log pipe reopened, the listener's reserve, SQLite's journals.
+constexpr int kSpareFds = 32;
+
+// Descriptors open in this process now.
+int OpenFds() {
+  int n = 0;
+  if (DIR* dir = ::opendir("/proc/self/fd")) {
+    while (::readdir(dir) != nullptr) ++n;
+    ::closedir(dir);
+    n -= 3;  // ".", ".." and the directory's own descriptor
+  }
+  return n;
+}
 
 // Enough workers that every handle can run a statement at once (a slow query
 // never waits for a worker), plus room for releases and admin ops.
@@ -95,6 +111,7 @@ Status Daemon::Start() {
       std::make_unique<SessionThreads>(SessionThreads::DefaultCount(std::thread::hardware_concurrency()));
   session_threads_->Start();
   reaper_->Start();
+  PlanFileDescriptors();
 
   auto event = log::Info("listening");
   event.Str("socket", config_.socket);
@@ -230,6 +247,7 @@ void Daemon::Reload() {
   log::Configure(config_.log_level, config_.log_format);
   max_result_bytes_ = config_.max_result_bytes;
   reaper_->set_interval(Millis(config_.reaper_interval_ms));
+  PlanFileDescriptors();
   metrics_->ConfigReloaded(errors.empty());
   auto event = errors.empty() ? log::Info("config_reloaded") : log::Error("config_reload_failed");
   event.Str("config", config_.source).Int("databases", static_cast<int64_t>(pools_.Names().size()));
@@ -241,6 +259,40 @@ void Daemon::AddPool(const config::Database& db, std::vector<std::string>* error
   Status st = pool->Start();  // logs database_down itself when it fails
   if (!st.ok() && errors != nullptr) errors->push_back("database " + db.name + ": " + st.message());
   pools_.Add(std::move(pool));
+}
+
+void Daemon::PlanFileDescriptors() {
+  rlimit limit{};
+  ::getrlimit(RLIMIT_NOFILE, &limit);
+  if (limit.rlim_cur < limit.rlim_max) {
+    // The soft limit is a default, not a choice: take what is allowed.
+    rlimit raised = limit;
+    raised.rlim_cur = std::min<rlim_t>(limit.rlim_max, 1 << 20);
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  int handles = 0;
+  for (const auto& db : config_.databases) {
+    // Each handle holds the database and its WAL; each database its shm.
+    handles += 2 * (db.limits.max_writers + db.limits.max_readers) + 2;
+  }
+  // Counted once, before any client: at a reload the open descriptors
+  // include the clients' and the handles'.
+  if (base_fds_ == 0) base_fds_ = OpenFds();
+  int64_t budget = static_cast<int64_t>(limit.rlim_cur) - base_fds_ - handles - kSpareFds;
+  int max = static_cast<int>(std::clamp<int64_t>(budget, 0, config_.max_clients));
+  max_clients_ = max;
+  log::Info("fd_limit")
+      .Int("limit", static_cast<int64_t>(limit.rlim_cur))
+      .Int("open", base_fds_)
+      .Int("for_handles", handles)
+      .Int("max_clients", max);
+  if (max < config_.max_clients) {
+    log::Warn("fd_limit_low")
+        .Int("limit", static_cast<int64_t>(limit.rlim_cur))
+        .Int("configured_max_clients", config_.max_clients)
+        .Int("max_clients", max)
+        .Str("hint", "raise RLIMIT_NOFILE (LimitNOFILE=, ulimit -n) or lower max_clients");
+  }
 }
 
 void Daemon::BeginDrain(int signal) {
@@ -276,9 +328,13 @@ void Daemon::FinishDrain() {
 
 Status Daemon::Admit(const ClientInfo&) const {
   if (draining_) return Status(Code::kShuttingDown, "the daemon is shutting down");
-  if (client_count_.load() >= config_.max_clients) {
+  int max = max_clients_.load();
+  if (client_count_.load() >= max) {
     return Status(Code::kTooManyClients,
-                  "max_clients (" + std::to_string(config_.max_clients) + ") are connected");
+                  max < config_.max_clients
+                      ? "the daemon's file descriptor limit allows " + std::to_string(max) +
+                            " clients, and they are connected"
+                      : "max_clients (" + std::to_string(max) + ") are connected");
   }
   return Status();
 }

@@ -50,6 +50,7 @@ class Daemon final : public SessionHost {
   void WaitForHangup();
   void Reload();
   void AddPool(const config::Database& db, std::vector<std::string>* errors);
+  void PlanFileDescriptors();
   void BeginDrain(int signal);
   void CheckDrain();
   void FinishDrain();
@@ -81,6 +82,11 @@ class Daemon final : public SessionHost {
   std::atomic<bool> draining_{false};
   std::chrono::steady_clock::time_point drain_deadline_;
   std::atomic<int> client_count_{0};
+  // max_clients, lowered to what RLIMIT_NOFILE leaves after the pools'
+  // handles and a spare (PlanFileDescriptors), so that a client over it is
+  // refused with a reason and /metrics keeps answering.
+  std::atomic<int> max_clients_{0};
+  int base_fds_ = 0;  // open before the first client; main thread
   ClientId next_client_ = 1;
   std::unordered_map<ClientId, std::shared_ptr<Session>> sessions_;  // main thread only
 };

@@ -62,6 +62,7 @@ Listener::Listener(asio::io_context& io, ListenerOptions options, Admission admi
 Listener::~Listener() {
   Close();
   if (lock_fd_ >= 0) ::close(lock_fd_);
+  if (reserve_fd_ >= 0) ::close(reserve_fd_);
 }
 
 Status Listener::Open() {
@@ -97,6 +98,7 @@ Status Listener::Open() {
   }
   acceptor_.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return Status(Code::kInternal, "cannot listen on " + options_.path + ": " + ec.message());
+  reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   Accept();
   return Status();
 }
@@ -110,12 +112,48 @@ void Listener::Close() {
   ::unlink(options_.path.c_str());
 }
 
+void Listener::LogAcceptFailure(const boost::system::error_code& ec) {
+  // Once per 10 s at most: a full fd table fails every accept.
+  auto now = std::chrono::steady_clock::now();
+  if (now - last_failure_log_ < std::chrono::seconds(10)) {
+    ++failures_unlogged_;
+    return;
+  }
+  last_failure_log_ = now;
+  auto event = log::Warn("accept_failed");
+  event.Str("error", ec.message());
+  if (failures_unlogged_ > 0) event.Int("suppressed", failures_unlogged_);
+  failures_unlogged_ = 0;
+}
+
+bool Listener::RefuseWithReserve() {
+  if (reserve_fd_ < 0) return false;
+  ::close(reserve_fd_);
+  reserve_fd_ = -1;
+  int fd = ::accept4(acceptor_.native_handle(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+  bool refused = fd >= 0;
+  if (refused) {
+    std::string line = ErrorReply(
+        "", Status(Code::kTooManyClients,
+                   "the daemon is out of file descriptors (RLIMIT_NOFILE); try again later"));
+    (void)!::send(fd, line.data(), line.size(), MSG_NOSIGNAL);
+    ::close(fd);
+  }
+  reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  return refused;
+}
+
 void Listener::Accept() {
   acceptor_.async_accept([this](const boost::system::error_code& ec, Socket socket) {
     if (!open_) return;
     if (ec) {
       if (ec == asio::error::operation_aborted) return;
-      log::Warn("accept_failed").Str("error", ec.message());
+      LogAcceptFailure(ec);
+      bool out_of_fds = ec == asio::error::no_descriptors || ec.value() == ENFILE;
+      if (out_of_fds && RefuseWithReserve()) {
+        Accept();  // the next one may find a descriptor again
+        return;
+      }
       pause_timer_.expires_after(kAcceptPause);
       pause_timer_.async_wait([this](const boost::system::error_code& e) {
         if (!e && open_) Accept();

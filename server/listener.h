@@ -1,7 +1,9 @@
 // The Unix socket: its file (mode, a stale file replaced, a live one
-// refused), the accept loop (pausing on EMFILE instead of spinning), peer
-// credentials and the refusals that happen before a session exists
-// (allowed_uids, max_clients, draining). Lives on the I/O thread.
+// refused), the accept loop, peer credentials and the refusals that happen
+// before a session exists (allowed_uids, max_clients, draining). Out of
+// file descriptors, it spends a reserved one to accept and refuse the
+// client with a reason, instead of leaving it hanging. Lives on the I/O
+// thread.
 #pragma once
 
 #include <utility>  // before Asio: Boost 1.74 with GCC 12 needs it
@@ -9,6 +11,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -44,6 +48,11 @@ class Listener {
  private:
   void Accept();
   void Refuse(Socket socket, const ClientInfo& peer, const Status& why);
+  // EMFILE/ENFILE: frees the reserved descriptor, accepts one waiting
+  // client, refuses it (too_many_clients) and takes the reserve back.
+  // Returns whether a client was refused that way.
+  bool RefuseWithReserve();
+  void LogAcceptFailure(const boost::system::error_code& ec);
 
   boost::asio::io_context& io_;
   const ListenerOptions options_;
@@ -53,6 +62,9 @@ class Listener {
   boost::asio::steady_timer pause_timer_;
   bool open_ = false;
   int lock_fd_ = -1;  // flock on "<socket>.lock", held while we run
+  int reserve_fd_ = -1;  // /dev/null, spent when the fd table is full
+  std::chrono::steady_clock::time_point last_failure_log_{};
+  int64_t failures_unlogged_ = 0;
 };
 
 // Reads SO_PEERCRED of a connected Unix socket.

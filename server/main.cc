@@ -8,6 +8,7 @@
 
 #include "config/config.h"
 #include "litepool/version.h"
+#include "pool/database_check.h"
 #include "server/daemon.h"
 
 namespace {
@@ -68,6 +69,31 @@ bool Parse(int argc, char** argv, Args* args, std::string* error) {
   return true;
 }
 
+// --check-config: the file as a start would read it, then every database
+// file as the daemon would open it (read-only here). A database that cannot
+// open would not stop the daemon, but it is worth knowing before a start.
+int CheckConfig(const std::string& path) {
+  std::string error;
+  auto config = litepool::config::LoadFile(path, &error);
+  if (!config) {
+    std::cerr << "litepoold: invalid configuration: " << error << "\n";
+    return kExitUsage;
+  }
+  bool all_ok = true;
+  for (const auto& db : config->databases) {
+    litepool::DatabaseCheck check = litepool::CheckDatabaseFile(db);
+    if (!check.status.ok()) {
+      all_ok = false;
+      std::cerr << path << ": database " << db.name << ": " << check.status.message() << "\n";
+    } else if (!check.note.empty()) {
+      std::cout << path << ": database " << db.name << ": " << check.note << "\n";
+    }
+  }
+  if (!all_ok) return kExitUsage;
+  std::cout << path << ": ok\n";
+  return kExitOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -90,14 +116,7 @@ int main(int argc, char** argv) {
               << ")\n";
     return kExitOk;
   }
-  if (args.check_config) {
-    if (!litepool::config::LoadFile(*args.check_config, &error)) {
-      std::cerr << "litepoold: invalid configuration: " << error << "\n";
-      return kExitUsage;
-    }
-    std::cout << *args.check_config << ": ok\n";
-    return kExitOk;
-  }
+  if (args.check_config) return CheckConfig(*args.check_config);
   std::optional<litepool::config::Config> config;
   if (args.config) {
     config = litepool::config::LoadFile(*args.config, &error);
