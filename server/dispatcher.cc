@@ -40,15 +40,28 @@ class ResultWriter final : public RowSink {
     writer_.EndArray().Key("rows").BeginArray();
   }
 
+  // Memory stays near max_result_bytes however large the result
+  // (docs/operations.md, "Memory"): a row that would pass the limit is
+  // refused before it is written, and a reply that grows large is given
+  // its full size once, so no doubling realloc holds two copies.
   Status Row(const std::vector<ValueView>& cells) override {
+    std::string* out = writer_.out();
+    int64_t used = static_cast<int64_t>(out->size() - start_);
+    int64_t row = 0;
+    for (const auto& c : cells) {
+      row += 24;  // a number, a null, the punctuation
+      if (c.type == ValueType::kText) row += static_cast<int64_t>(c.bytes.size());
+      if (c.type == ValueType::kBlob) row += static_cast<int64_t>(c.bytes.size()) * 4 / 3;
+    }
+    if (used + row > max_bytes_) return TooLarge();
+    if (used > kReserveAt && !reserved_) {
+      out->reserve(start_ + static_cast<size_t>(max_bytes_) + kSlack);
+      reserved_ = true;
+    }
     writer_.BeginArray();
     for (const auto& c : cells) writer_.Cell(c);
     writer_.EndArray();
-    if (static_cast<int64_t>(writer_.out()->size() - start_) > max_bytes_) {
-      return Status(Code::kResultTooLarge,
-                    "the result is larger than max_result_bytes (" + std::to_string(max_bytes_) +
-                        "); add a LIMIT or select fewer columns");
-    }
+    if (static_cast<int64_t>(out->size() - start_) > max_bytes_) return TooLarge();
     return Status();
   }
 
@@ -60,10 +73,19 @@ class ResultWriter final : public RowSink {
   }
 
  private:
+  Status TooLarge() const {
+    return Status(Code::kResultTooLarge, "the result is larger than max_result_bytes (" +
+                                             std::to_string(max_bytes_) +
+                                             "); add a LIMIT or select fewer columns");
+  }
+
+  static constexpr int64_t kReserveAt = 256 << 10;
+  static constexpr size_t kSlack = 64 << 10;  // the reply's tail; escapes in the last row
   ReplyWriter writer_;
   size_t start_;
   int64_t max_bytes_;
   bool decltypes_;
+  bool reserved_ = false;
 };
 
 // How long a statement may run on the I/O thread before it is handed to a
