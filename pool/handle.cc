@@ -280,12 +280,15 @@ Status Handle::ReadOnlyError(int extended, const std::string& message) {
       broken_ = true;
       return Status(Code::kStorageError, "cannot write beside the database: " + message, extended);
   }
-  if (expect_writable_ && sqlite3_db_readonly(db_, "main") == 1) {
+  if (expect_writable_) {
     // A write handle opened while the file was not writable stays read-only
-    // until it is closed: close it, so the next one sees the file as it is.
+    // until it is closed (SQLite may even reuse such a descriptor for a
+    // connection opened later): close it, so the next one sees the file as
+    // it is.
     broken_ = true;
     return Status(Code::kStorageError,
-                  "the database file is not writable (permissions or a read-only mount): " +
+                  "the database file or its -wal/-shm is not writable (permissions or a "
+                  "read-only mount): " +
                       message,
                   extended);
   }

@@ -1,6 +1,7 @@
 // Herding handles between the idle lists, the leased count and the waiters.
 #include "pool/pool.h"
 
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -54,6 +55,44 @@ Status Pool::Start() {
   }
   ServeWaiters();  // those that queued while it was down
   return st;
+}
+
+bool Pool::TookDownIfMoved(const std::shared_ptr<DatabaseFile>& file, TimePoint now,
+                           std::vector<std::unique_ptr<Handle>>* idle) {
+  Status moved = file != nullptr ? file->Check() : Status();  // a stat, outside the lock
+  if (moved.ok()) return false;
+  bool changed = false;
+  {
+    std::lock_guard lock(mu_);
+    if (up_) changed = MarkDownLocked(moved, now, idle);
+  }
+  if (changed) {
+    events_->DatabaseUp(false);
+    faults_.Report(moved, "check");
+    LogDown(moved);
+  }
+  return true;
+}
+
+void Pool::Recycle() {
+  std::vector<std::unique_ptr<Handle>> idle;
+  std::shared_ptr<DatabaseFile> file;
+  uint64_t generation;
+  {
+    std::lock_guard lock(mu_);
+    if (!up_ || shut_down_) return;
+    generation = ++generation_;
+    if (!files_.empty()) file = files_.back();
+    for (Side& s : sides_) {
+      for (auto& h : s.idle) {
+        ++s.leased;  // Close() uncounts it
+        idle.push_back(std::move(h));
+      }
+      s.idle.clear();
+    }
+  }
+  factory_.SetFile(file, generation);
+  for (auto& h : idle) Close(std::move(h), CloseReason::kError);
 }
 
 void Pool::AdoptFiles(const Pool& other) {
@@ -137,7 +176,10 @@ void Pool::LogDown(const Status& cause) {
 
 Status Pool::OpenCounted(Mode mode, std::unique_ptr<Handle>* out) {
   Status st = factory_.Open(mode, out);
-  if (!st.ok()) faults_.Report(st, "open");
+  if (!st.ok()) {
+    faults_.Report(st, "open");
+    if (mode == Mode::kWrite && st.sqlite_code() == SQLITE_READONLY) Recycle();
+  }
   std::lock_guard lock(mu_);
   Side& s = side(mode);
   --s.opening;
@@ -283,7 +325,19 @@ bool Pool::Return(std::unique_ptr<Handle> handle) {
   } else if (handle->broken()) {
     // Never reused: a fresh handle sees the file as it is now.
     bool recover = handle->needs_recovery();
+    bool writer_fault = mode == Mode::kWrite;
     Close(std::move(handle), CloseReason::kError);
+    std::shared_ptr<DatabaseFile> file;
+    {
+      std::lock_guard lock(mu_);
+      if (!files_.empty()) file = files_.back();
+    }
+    std::vector<std::unique_ptr<Handle>> idle;
+    if (TookDownIfMoved(file, now, &idle)) {
+      for (auto& h : idle) Close(std::move(h), CloseReason::kError);  // reopened by Start()
+    } else if (writer_fault) {
+      Recycle();
+    }
     if (recover) {
       Status st = factory_.Recover();
       log::Warn("database_recovered").Str("db", name_).Str("result", st.ok() ? "ok" : st.message());
@@ -368,21 +422,10 @@ void Pool::Reap(TimePoint now, ReapedHandles* out) {
     if (!files_.empty()) file = files_.back();
   }
   // A file removed or replaced under the daemon, noticed even if nobody
-  // writes: the stat runs outside the lock.
-  Status moved = file != nullptr ? file->Check() : Status();
-  if (!moved.ok()) {
-    bool changed = false;
-    {
-      std::lock_guard lock(mu_);
-      std::vector<std::unique_ptr<Handle>> idle;
-      if (up_) changed = MarkDownLocked(moved, now, &idle);
-      for (auto& h : idle) out->to_close.emplace_back(std::move(h), CloseReason::kError);
-    }
-    if (changed) {
-      events_->DatabaseUp(false);
-      faults_.Report(moved, "check");
-      LogDown(moved);
-    }
+  // writes.
+  std::vector<std::unique_ptr<Handle>> idle;
+  if (TookDownIfMoved(file, now, &idle)) {
+    for (auto& h : idle) out->to_close.emplace_back(std::move(h), CloseReason::kError);
     return;
   }
   std::lock_guard lock(mu_);

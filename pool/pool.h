@@ -165,6 +165,17 @@ class Pool {
                       std::vector<std::unique_ptr<Handle>>* idle);
   bool MarkUpLocked();
   void LogDown(const Status& cause);
+  // Closes every idle handle and retires the leased ones (closed when they
+  // come back): after a write handle met the file read-only. SQLite keeps
+  // the descriptor of a closed connection for reuse while other
+  // connections hold locks on the file, so a writer opened while the file
+  // was not writable would otherwise haunt the next one, even once the
+  // permissions are back. Slow.
+  void Recycle();
+  // Takes the database down if `file` was removed or replaced (one stat);
+  // idle handles go to *idle, to close. Returns whether it was.
+  bool TookDownIfMoved(const std::shared_ptr<DatabaseFile>& file, TimePoint now,
+                       std::vector<std::unique_ptr<Handle>>* idle);
   // Whether `h` belongs to the database as it is open now.
   bool CurrentLocked(const Handle& h) const { return up_ && h.generation() == generation_; }
   Side& side(Mode mode) { return sides_[static_cast<size_t>(mode)]; }

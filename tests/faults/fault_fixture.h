@@ -20,7 +20,9 @@ namespace litepool::testing {
 class FaultSwitch {
  public:
   explicit FaultSwitch(const std::string& path) : path_(path) {
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    // Readable by a daemon run as another uid (setpriv) too.
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    ::fchmod(fd, 0666);
     EXPECT_GE(fd, 0) << path;
     EXPECT_EQ(::ftruncate(fd, 4096), 0);
     void* page = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
