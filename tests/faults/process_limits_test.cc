@@ -1,0 +1,163 @@
+// The process's own limits: file descriptors exhausted, stderr on a pipe
+// nobody reads, and memory under huge results that are refused.
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/faults/fault_fixture.h"
+
+namespace litepool::testing {
+namespace {
+
+using nlohmann::json;
+
+// A field of /proc/<pid>/status in KiB (VmRSS, VmHWM).
+int64_t StatusKiB(pid_t pid, const std::string& field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field + ":", 0) == 0) return std::stoll(line.substr(field.size() + 1));
+  }
+  return -1;
+}
+
+// Whether a daemon answers a ping on `socket` now; records no failure.
+bool Pings(const std::string& socket) {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, socket.c_str(), sizeof(addr.sun_path) - 1);
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  const char ping[] = "{\"op\":\"ping\"}\n";
+  ok = ok && ::write(fd, ping, sizeof(ping) - 1) == static_cast<ssize_t>(sizeof(ping) - 1);
+  char buf[64] = {};
+  ok = ok && ::read(fd, buf, sizeof(buf) - 1) > 0 && std::strstr(buf, "\"ok\":true") != nullptr;
+  ::close(fd);
+  return ok;
+}
+
+class ProcessLimitsTest : public FaultTest {};
+
+TEST_F(ProcessLimitsTest, OutOfFileDescriptorsRefusesWithAReasonAndKeepsMetrics) {
+  daemon_.SetPrefix({"/usr/bin/prlimit", "--nofile=64:64"});
+  ASSERT_TRUE(daemon_.Start());
+  EXPECT_TRUE(daemon_.WaitForLog("\"event\":\"fd_limit_low\""));
+  std::vector<LineClient> clients;
+  int admitted = 0, refused = 0, silent = 0;
+  for (int i = 0; i < 80; ++i) {
+    clients.emplace_back(daemon_.socket_path());
+    LineClient& c = clients.back();
+    if (!c.Send(R"({"op":"ping"})")) {
+      ++refused;  // closed before the ping went out
+      continue;
+    }
+    auto line = c.ReadLine(milliseconds(2000));
+    if (!line) {
+      ++silent;
+    } else if (json::parse(*line).value("ok", false)) {
+      ++admitted;
+    } else {
+      EXPECT_EQ(json::parse(*line)["error"]["code"], "too_many_clients") << *line;
+      ++refused;
+    }
+  }
+  EXPECT_EQ(silent, 0) << "clients left hanging with no answer";
+  EXPECT_GT(admitted, 0);
+  EXPECT_GT(refused, 0);
+  // The metrics endpoint still answers with the table full.
+  HttpResponse metrics = HttpGet(daemon_.metrics_port(), "/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("litepool_clients_connected " + std::to_string(admitted)), std::string::npos)
+      << "admitted " << admitted;
+  // Clients that leave make room again.
+  clients.clear();
+  EXPECT_TRUE(Eventually([&] { return IsOk(Connect().Call({{"op", "ping"}})); }));
+  std::string log = daemon_.LogText();
+  size_t accept_lines = 0;
+  for (size_t at = log.find("accept_failed"); at != std::string::npos; at = log.find("accept_failed", at + 1)) {
+    ++accept_lines;
+  }
+  EXPECT_LE(accept_lines, 1u) << log;
+}
+
+// With the metrics endpoint off and stderr on a pipe whose reader is gone,
+// the next log line must not kill the daemon (SIGPIPE).
+TEST_F(ProcessLimitsTest, LogToAClosedPipeDoesNotKillTheDaemon) {
+  json config = daemon_.Config({{"metrics", {{"listen", ""}}}});
+  std::string path = daemon_.dir() + "/sigpipe.json";
+  std::ofstream(path) << config.dump();
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::signal(SIGPIPE, SIG_DFL);  // as a shell would start it
+    ::dup2(fds[1], 1);
+    ::dup2(fds[1], 2);
+    ::close(fds[0]);
+    ::close(fds[1]);
+    ::execl(LITEPOOLD_PATH, LITEPOOLD_PATH, "--config", path.c_str(), nullptr);
+    ::_exit(127);
+  }
+  ::close(fds[0]);  // the reader is gone before the first line
+  ::close(fds[1]);
+  std::string socket = config["socket"].get<std::string>();
+  bool answered = Eventually([&] { return Pings(socket); });
+  int status = 0;
+  EXPECT_TRUE(answered) << (::waitpid(pid, &status, WNOHANG) == pid && WIFSIGNALED(status)
+                                ? "killed by signal " + std::to_string(WTERMSIG(status))
+                                : "no answer");
+  // Log lines meanwhile: a reload, refused requests.
+  ::kill(pid, SIGHUP);
+  for (int i = 0; i < 5; ++i) LineClient(socket).Call({{"op", "stats"}, {"bad", true}});
+  EXPECT_TRUE(IsOk(LineClient(socket).Call({{"op", "ping"}})));
+  EXPECT_EQ(::waitpid(pid, &status, WNOHANG), 0) << "the daemon died";
+  ::kill(pid, SIGTERM);
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status)) << "signal " << WTERMSIG(status);
+}
+
+// docs/operations.md, "Memory": a refused result costs at most 1.5x
+// max_result_bytes while it runs, and bursts of them leave nothing behind.
+TEST_F(ProcessLimitsTest, RefusedHugeResultsStayBoundedAndMemoryComesBack) {
+  constexpr int64_t kMax = 4 << 20;
+  ASSERT_TRUE(daemon_.Start({{"max_result_bytes", kMax}, {"defaults", {{"max_readers", 10}}}}));
+  // 100,000 rows of 200 bytes, made by the query: 20 MB, no table pages.
+  const std::string huge =
+      "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 100000) "
+      "SELECT x, printf('%0200d', x) FROM c";
+  json small = Connect().Call({{"op", "query"}, {"db", "main"}, {"mode", "read"}, {"sql", "SELECT 1"}});
+  ASSERT_TRUE(IsOk(small));
+  pid_t pid = daemon_.pid();
+  int64_t idle_rss = StatusKiB(pid, "VmRSS");
+  int64_t hwm_before = StatusKiB(pid, "VmHWM");
+  json refused = Connect().Call({{"op", "query"}, {"db", "main"}, {"mode", "read"}, {"sql", huge}});
+  ASSERT_EQ(Code(refused), "result_too_large") << refused.dump();
+  int64_t one_peak = StatusKiB(pid, "VmHWM") - hwm_before;
+  EXPECT_LE(one_peak * 1024, kMax * 3 / 2) << "one refused result peaked at " << one_peak << " KiB";
+  for (int burst = 0; burst < 100; ++burst) {
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 10; ++i) {
+      threads.emplace_back([&] {
+        json r = Connect().Call({{"op", "query"}, {"db", "main"}, {"mode", "read"}, {"sql", huge}},
+                                milliseconds(20000));
+        EXPECT_EQ(Code(r), "result_too_large");
+      });
+    }
+    for (auto& t : threads) t.join();
+  }
+  int64_t after_rss = StatusKiB(pid, "VmRSS");
+  std::cerr << "idle RSS " << idle_rss << " KiB, one refused result's peak +" << one_peak
+            << " KiB, RSS after 100 bursts of 10: " << after_rss << " KiB\n";
+  EXPECT_LE((after_rss - idle_rss) * 1024, 4 * kMax);
+}
+
+}  // namespace
+}  // namespace litepool::testing
