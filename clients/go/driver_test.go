@@ -676,3 +676,21 @@ func TestExampleProgramRuns(t *testing.T) {
 		}
 	}
 }
+
+// A storage fault reaches the program as its own error: here a database
+// whose file is missing is down, and says why.
+func TestStorageFaultsHaveTheirOwnErrors(t *testing.T) {
+	d := litepool.StartTestDaemon(t, map[string]interface{}{
+		"path": "/nonexistent/litepool-test.db", "read_only": true, "create_if_missing": false,
+	})
+	db := open(t, d, "")
+	_, err := db.Query("SELECT 1")
+	var le *litepool.Error
+	if !errors.Is(err, litepool.ErrDatabaseUnavailable) || !errors.As(err, &le) ||
+		!strings.Contains(le.Message, "does not exist") {
+		t.Errorf("query on a missing database: %v", err)
+	}
+	if errors.Is(err, litepool.ErrDiskFull) {
+		t.Error("database_unavailable matched ErrDiskFull")
+	}
+}

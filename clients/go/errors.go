@@ -56,8 +56,14 @@ var (
 	ErrReadOnly         = &Error{Code: "read_only"}
 	ErrShuttingDown     = &Error{Code: "shutting_down"}
 	ErrTooManyClients   = &Error{Code: "too_many_clients"}
-	ErrInternal         = &Error{Code: "internal"}
-	ErrIO               = &Error{Code: CodeIO}
+	// Storage faults (docs/protocol.md, "Errors"): what broke under SQLite.
+	ErrDiskFull            = &Error{Code: "disk_full"}
+	ErrStorage             = &Error{Code: "storage_error"}
+	ErrCorrupt             = &Error{Code: "corrupt"}
+	ErrFileGone            = &Error{Code: "file_gone"}
+	ErrDatabaseUnavailable = &Error{Code: "database_unavailable"}
+	ErrInternal            = &Error{Code: "internal"}
+	ErrIO                  = &Error{Code: CodeIO}
 )
 
 func connectionLost(cause error) error {

@@ -183,7 +183,7 @@ TEST_F(RealWorldTest, CorruptDatabaseAtStartStopsOnlyItself) {
   EXPECT_TRUE(daemon_.WaitForLog("\"event\":\"database_down\""));
   // --check-config names it.
   std::string check = daemon_.dir() + "/check.out";
-  std::string cmd = std::string(LITEPOOLD_PATH) + " --check-config " + daemon_.config_path() + " > " +
+  std::string cmd = std::string(LITEPOOLD_PATH) + " --check-config " + daemon_.config_path() + " --open-databases > " +
                     check + " 2>&1";
   EXPECT_EQ(WEXITSTATUS(std::system(cmd.c_str())), 2);
   std::ifstream in(check);
