@@ -311,6 +311,7 @@ Metrics::Metrics(const std::vector<std::string>& databases, PoolSource pools)
     : registry_(std::make_shared<prometheus::Registry>()),
       families_(std::make_unique<Families>(*registry_)),
       reaper_(std::make_unique<ReaperMetrics>(*families_)),
+      wal_(std::make_unique<WalMetrics>(*registry_)),
       state_(std::make_shared<StateCollector>(std::move(pools))) {
   for (const auto& db : databases) AddDatabase(db);
 }
@@ -318,6 +319,7 @@ Metrics::Metrics(const std::vector<std::string>& databases, PoolSource pools)
 Metrics::~Metrics() = default;
 
 PoolEvents* Metrics::AddDatabase(const std::string& db) {
+  wal_->ForDatabase(db);  // its children show from the first scrape
   std::lock_guard lock(mu_);
   auto& slot = databases_[db];
   if (!slot) slot = std::make_unique<DatabaseMetrics>(*families_, db);
@@ -348,6 +350,7 @@ bool Metrics::Serve(const std::string& listen, const std::string& path, std::str
   }
   exposer_->RegisterCollectable(registry_, path);
   exposer_->RegisterCollectable(state_, path);
+  exposer_->RegisterCollectable(wal_->collectable(), path);
   auto ports = exposer_->GetListeningPorts();
   std::string host = listen.substr(0, listen.rfind(':'));
   *url = "http://" + host + ":" + (ports.empty() ? std::string("?") : std::to_string(ports[0])) + path;
@@ -356,8 +359,9 @@ bool Metrics::Serve(const std::string& listen, const std::string& path, std::str
 
 std::string Metrics::Render() const {
   auto families = registry_->Collect();
-  auto state = state_->Collect();
-  families.insert(families.end(), state.begin(), state.end());
+  for (const auto& extra : {state_->Collect(), wal_->collectable()->Collect()}) {
+    families.insert(families.end(), extra.begin(), extra.end());
+  }
   return prometheus::TextSerializer().Serialize(families);
 }
 

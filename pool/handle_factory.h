@@ -8,6 +8,7 @@
 #include "config/config.h"
 #include "pool/clock.h"
 #include "pool/handle.h"
+#include "pool/wal_state.h"
 
 namespace litepool {
 
@@ -28,12 +29,16 @@ class HandleFactory {
   // Lifetime with the random jitter of SPEC §2 (up to 2.5 % shorter).
   static Millis JitteredLifetime(Millis max_lifetime, double unit_random);
 
+  // The database's WAL bookkeeping, fed by every write handle opened here.
+  const std::shared_ptr<WalState>& wal() const { return wal_; }
+
  private:
   Status OpenRaw(Mode mode, bool create, struct sqlite3** out);
 
   const config::Database db_;
   const TimeSource* const clock_;
   const std::shared_ptr<const SandboxPolicy> sandbox_;
+  const std::shared_ptr<WalState> wal_;
   std::atomic<uint64_t> next_id_{1};
 };
 

@@ -113,6 +113,8 @@ class Pool {
   bool AllowsUid(uint32_t uid) const;
   const std::string& name() const { return name_; }
   PoolEvents* events() const { return events_; }
+  // The WAL bookkeeping of this database (the checkpointer's and backup's).
+  const std::shared_ptr<WalState>& wal() const { return factory_.wal(); }
 
  private:
   struct Waiter {
