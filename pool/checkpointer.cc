@@ -83,6 +83,8 @@ void Checkpointer::Wake() {
 }
 
 void Checkpointer::Loop() {
+  // A first pass at once: it gives each database its wake-up threshold.
+  RunOnce(clock_->Now());
   for (;;) {
     {
       std::unique_lock lock(mu_);
