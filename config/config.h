@@ -32,7 +32,7 @@ struct PoolLimits {
   // complete passive one when the WAL file is larger than wal_truncate_bytes.
   int64_t checkpoint_frames = 1000;
   int64_t checkpoint_idle_ms = 1000;
-  int64_t wal_truncate_bytes = 4194304;
+  int64_t wal_truncate_bytes = 16777216;
   // PRAGMA names a client may set through SQL (all others are refused).
   // Lower-case, as are the names in Database::pragmas.
   std::vector<std::string> client_pragmas;

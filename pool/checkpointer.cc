@@ -24,6 +24,18 @@ constexpr int kTruncateWaitMs = 20;
 // After a checkpoint that could not finish, the next try waits this long:
 // the snapshot that stopped it rarely ends within a commit or two.
 constexpr Millis kRetryAfterBlocked{1000};
+// A WAL holding this many times checkpoint_frames after a complete passive
+// checkpoint is not being restarted by the writer: restart it.
+constexpr int64_t kRestartAfter = 2;
+
+int SqliteMode(CheckpointMode mode) {
+  switch (mode) {
+    case CheckpointMode::kPassive: return SQLITE_CHECKPOINT_PASSIVE;
+    case CheckpointMode::kRestart: return SQLITE_CHECKPOINT_RESTART;
+    case CheckpointMode::kTruncate: return SQLITE_CHECKPOINT_TRUNCATE;
+  }
+  return SQLITE_CHECKPOINT_PASSIVE;
+}
 
 CheckpointResult Classify(int rc, int log_frames, int checkpointed) {
   if (rc != SQLITE_OK && rc != SQLITE_BUSY) return CheckpointResult::kError;
@@ -172,13 +184,21 @@ int Checkpointer::Visit(Pool& pool, Entry& entry, TimePoint now) {
     if (!Open(entry)) return 0;
     result = Run(entry, CheckpointMode::kPassive);
     ++ran;
-    // The WAL restarts from its start once everything is copied back, but
-    // its file keeps the size it grew to (e.g. behind a pinned snapshot):
-    // with everything copied, a truncate is short.
-    if (result == CheckpointResult::kDone &&
-        FileBytes(entry.wal->path() + "-wal") > limits.wal_truncate_bytes) {
-      result = Run(entry, CheckpointMode::kTruncate);
-      ++ran;
+    // A commit restarts the WAL from its beginning only if every frame was
+    // copied back when its transaction started; under a steady writer the
+    // passive checkpoint never quite catches up, and the WAL would grow
+    // until the writer pauses. With (nearly) everything copied, a restart
+    // or truncate holds the writer lock only briefly. Truncate when the
+    // file has grown past its limit (behind a snapshot, say), so that the
+    // space goes back to the disk.
+    if (result == CheckpointResult::kDone) {
+      if (FileBytes(entry.wal->path() + "-wal") > limits.wal_truncate_bytes) {
+        result = Run(entry, CheckpointMode::kTruncate);
+        ++ran;
+      } else if (entry.wal->counts().frames >= kRestartAfter * limits.checkpoint_frames) {
+        result = Run(entry, CheckpointMode::kRestart);
+        ++ran;
+      }
     }
   } else if (idle && counts.last_commit != entry.truncated_after) {
     if (!Open(entry)) return 0;
@@ -209,10 +229,8 @@ CheckpointResult Checkpointer::Run(Entry& entry, CheckpointMode mode) {
   int concurrent = in_flight_.fetch_add(1) + 1;
   auto start = Clock::now();
   int log_frames = -1, checkpointed = -1;
-  int rc = sqlite3_wal_checkpoint_v2(
-      entry.conn, "main",
-      mode == CheckpointMode::kPassive ? SQLITE_CHECKPOINT_PASSIVE : SQLITE_CHECKPOINT_TRUNCATE,
-      &log_frames, &checkpointed);
+  int rc = sqlite3_wal_checkpoint_v2(entry.conn, "main", SqliteMode(mode), &log_frames,
+                                     &checkpointed);
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   in_flight_.fetch_sub(1);
   CheckpointResult result = Classify(rc, log_frames, checkpointed);
@@ -227,7 +245,7 @@ CheckpointResult Checkpointer::Run(Entry& entry, CheckpointMode mode) {
   std::lock_guard lock(stats_mu_);
   ++stats_.checkpoints;
   stats_.max_concurrent = std::max(stats_.max_concurrent, concurrent);
-  if (mode == CheckpointMode::kTruncate) {
+  if (mode != CheckpointMode::kPassive) {
     stats_.longest_truncate_seconds = std::max(stats_.longest_truncate_seconds, seconds);
   }
   return result;

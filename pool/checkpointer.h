@@ -29,7 +29,9 @@ namespace litepool {
 struct CheckpointerStats {
   uint64_t checkpoints = 0;
   int max_concurrent = 0;  // never above 1: the tests check it
-  double longest_truncate_seconds = 0;  // the longest the writer lock was held
+  // The longest restart or truncate: about the longest the writer lock
+  // was held.
+  double longest_truncate_seconds = 0;
 };
 
 // Start()/Stop() from the owning thread; RunOnce() from the checkpointer

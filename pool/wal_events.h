@@ -10,8 +10,11 @@
 
 namespace litepool {
 
-enum class CheckpointMode { kPassive = 0, kTruncate };
-inline constexpr size_t kCheckpointModeCount = 2;
+// Passive copies without taking a lock a writer needs; restart and truncate
+// take the writer lock to make the next commit start the WAL from its
+// beginning (truncate also cuts the file to 0 bytes).
+enum class CheckpointMode { kPassive = 0, kRestart, kTruncate };
+inline constexpr size_t kCheckpointModeCount = 3;
 const char* CheckpointModeName(CheckpointMode mode);
 
 // kDone: every frame of the WAL is in the database file. kPartial: a

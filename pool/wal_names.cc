@@ -5,7 +5,12 @@
 namespace litepool {
 
 const char* CheckpointModeName(CheckpointMode mode) {
-  return mode == CheckpointMode::kPassive ? "passive" : "truncate";
+  switch (mode) {
+    case CheckpointMode::kPassive: return "passive";
+    case CheckpointMode::kRestart: return "restart";
+    case CheckpointMode::kTruncate: return "truncate";
+  }
+  return "passive";
 }
 
 const char* CheckpointResultName(CheckpointResult result) {
