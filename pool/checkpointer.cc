@@ -24,6 +24,9 @@ constexpr int kTruncateWaitMs = 20;
 // After a checkpoint that could not finish, the next try waits this long:
 // the snapshot that stopped it rarely ends within a commit or two.
 constexpr Millis kRetryAfterBlocked{1000};
+// Stopped short with no snapshot anyone holds: it raced commits (or a
+// statement still running); try again soon, or a fast writer fills the WAL.
+constexpr Millis kRetryAfterRace{20};
 // A WAL holding this many times checkpoint_frames after a complete passive
 // checkpoint is not being restarted by the writer: restart it.
 constexpr int64_t kRestartAfter = 2;
@@ -58,6 +61,7 @@ struct Checkpointer::Entry {
   TimePoint retry_at;       // no checkpoint before (after a blocked one)
   TimePoint truncated_after;  // the last commit a truncate already followed
   bool blocked_named = false;  // a blocked stretch with no lease was logged
+  TimePoint blocked_since;     // TimePoint() when the last checkpoint finished
   std::set<LeaseId> named;     // leases already logged as holding a snapshot
 
   ~Entry() { sqlite3_close_v2(conn); }
@@ -191,7 +195,12 @@ int Checkpointer::Visit(Pool& pool, Entry& entry, TimePoint now) {
     // or truncate holds the writer lock only briefly. Truncate when the
     // file has grown past its limit (behind a snapshot, say), so that the
     // space goes back to the disk.
-    if (result == CheckpointResult::kDone) {
+    // A passive checkpoint racing a commit may stop a frame or two short;
+    // the restart copies those with the writer lock held.
+    bool caught_up = result == CheckpointResult::kDone ||
+                     (result == CheckpointResult::kPartial &&
+                      entry.wal->counts().pending() < limits.checkpoint_frames);
+    if (caught_up) {
       if (FileBytes(entry.wal->path() + "-wal") > limits.wal_truncate_bytes) {
         result = Run(entry, CheckpointMode::kTruncate);
         ++ran;
@@ -215,12 +224,20 @@ int Checkpointer::Visit(Pool& pool, Entry& entry, TimePoint now) {
     if (result == CheckpointResult::kDone) entry.truncated_after = counts.last_commit;
   }
   if (ran == 0) return 0;
+  // A checkpoint racing a commit may stop a frame or two short: that is
+  // not a pinned snapshot. Pinned is when what it left is still a whole
+  // checkpoint's worth; then the holder is named, and when it is known the
+  // next try waits (another would stop at the same frame).
+  bool pinned = result != CheckpointResult::kDone &&
+                entry.wal->counts().pending() >= limits.checkpoint_frames;
   if (result == CheckpointResult::kDone) {
     entry.named.clear();
     entry.blocked_named = false;
-  } else {
-    entry.retry_at = now + kRetryAfterBlocked;
-    if (result == CheckpointResult::kPartial) NameHolder(entry, now);
+    entry.blocked_since = TimePoint();
+  } else if (pinned) {
+    if (entry.blocked_since == TimePoint()) entry.blocked_since = now;
+    bool held = NameHolder(entry, now, result == CheckpointResult::kPartial);
+    entry.retry_at = now + (held ? kRetryAfterBlocked : kRetryAfterRace);
   }
   return ran;
 }
@@ -251,7 +268,7 @@ CheckpointResult Checkpointer::Run(Entry& entry, CheckpointMode mode) {
   return result;
 }
 
-void Checkpointer::NameHolder(Entry& entry, TimePoint now) {
+bool Checkpointer::NameHolder(Entry& entry, TimePoint now, bool log) {
   const std::string& db = entry.wal->db();
   const LeaseInfo* oldest = nullptr;
   std::vector<LeaseInfo> leases = leases_->List();
@@ -260,9 +277,11 @@ void Checkpointer::NameHolder(Entry& entry, TimePoint now) {
     if (oldest == nullptr || l.snapshot_age_ms > oldest->snapshot_age_ms) oldest = &l;
   }
   WalCounts counts = entry.wal->counts();
+  bool backup = counts.backup_since != TimePoint::max();
+  if (!log) return oldest != nullptr || backup;
   int64_t wal_bytes = FileBytes(entry.wal->path() + "-wal");
   if (oldest != nullptr) {
-    if (!entry.named.insert(oldest->id).second) return;
+    if (!entry.named.insert(oldest->id).second) return true;
     log::Warn("checkpoint_blocked")
         .Str("db", db)
         .Str("holder", "lease")
@@ -275,13 +294,15 @@ void Checkpointer::NameHolder(Entry& entry, TimePoint now) {
         .Int("age_ms", oldest->age_ms)
         .Int("wal_bytes", wal_bytes)
         .Int("frames_pending", counts.pending());
-    return;
+    return true;
   }
-  if (entry.blocked_named) return;
-  entry.blocked_named = true;
-  // No lease holds a snapshot: a backup, a statement still running, or
+  // No lease holds a snapshot: a backup, or (once it has lasted a while,
+  // so that races with commits stay quiet) a statement still running or
   // another process on the same file.
-  bool backup = counts.backup_since != TimePoint::max();
+  if (entry.blocked_named || (!backup && now - entry.blocked_since < kRetryAfterBlocked)) {
+    return backup;
+  }
+  entry.blocked_named = true;
   auto event = log::Warn("checkpoint_blocked");
   event.Str("db", db).Str("holder", backup ? "backup" : "unknown");
   if (backup) {
@@ -289,6 +310,7 @@ void Checkpointer::NameHolder(Entry& entry, TimePoint now) {
               std::chrono::duration_cast<Millis>(now - counts.backup_since).count());
   }
   event.Int("wal_bytes", wal_bytes).Int("frames_pending", counts.pending());
+  return backup;
 }
 
 CheckpointerStats Checkpointer::stats() const {

@@ -66,9 +66,10 @@ class Checkpointer {
   int Visit(Pool& pool, Entry& entry, TimePoint now);
   CheckpointResult Run(Entry& entry, CheckpointMode mode);
   bool Open(Entry& entry);
-  // A checkpoint stopped short of the WAL's end: logs who pins it, once per
-  // lease (or once per blocked stretch when no lease does).
-  void NameHolder(Entry& entry, TimePoint now);
+  // A checkpoint stopped short of the WAL's end: whether a lease or a
+  // backup holds a snapshot, and with `log` names it, once per lease (or
+  // once per blocked stretch when no lease does).
+  bool NameHolder(Entry& entry, TimePoint now, bool log);
 
   // Constant after construction.
   PoolSet* const pools_;
