@@ -55,7 +55,7 @@ CheckpointResult Classify(int rc, int log_frames, int checkpointed) {
 struct Checkpointer::Entry {
   std::shared_ptr<WalState> wal;
   WalEvents* events = nullptr;
-  sqlite3* conn = nullptr;  // opened on first use
+  sqlite3* conn = nullptr;  // opened on the first pass
   bool disabled = false;    // not in WAL mode, or cannot be opened
   int64_t wake_frames = 0;  // the threshold given to wal->SetWake
   TimePoint retry_at;       // no checkpoint before (after a blocked one)
@@ -172,7 +172,9 @@ bool Checkpointer::Open(Entry& entry) {
 }
 
 int Checkpointer::Visit(Pool& pool, Entry& entry, TimePoint now) {
-  if (entry.disabled) return 0;
+  // Opened on the first pass, not the first checkpoint: its descriptors are
+  // there from the start, like the pool's.
+  if (entry.disabled || !Open(entry)) return 0;
   config::PoolLimits limits = pool.limits();
   if (entry.wake_frames != limits.checkpoint_frames) {
     entry.wake_frames = limits.checkpoint_frames;
@@ -185,7 +187,6 @@ int Checkpointer::Visit(Pool& pool, Entry& entry, TimePoint now) {
   int ran = 0;
   CheckpointResult result = CheckpointResult::kDone;
   if (counts.pending() >= limits.checkpoint_frames) {
-    if (!Open(entry)) return 0;
     result = Run(entry, CheckpointMode::kPassive);
     ++ran;
     // A commit restarts the WAL from its beginning only if every frame was
@@ -210,7 +211,6 @@ int Checkpointer::Visit(Pool& pool, Entry& entry, TimePoint now) {
       }
     }
   } else if (idle && counts.last_commit != entry.truncated_after) {
-    if (!Open(entry)) return 0;
     // The writer is idle: copy back without any lock first, then take the
     // writer lock only to copy the rest (nothing, usually) and truncate.
     if (counts.pending() > 0) {
