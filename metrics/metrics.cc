@@ -14,6 +14,7 @@
 #include <array>
 
 #include "litepool/version.h"
+#include "metrics/gauge_family.h"
 #include "metrics/process_stats.h"
 
 namespace litepool::metrics {
@@ -287,23 +288,6 @@ class StateCollector final : public prometheus::Collectable {
   }
 
  private:
-  static prometheus::MetricFamily& NewFamily(
-      std::vector<prometheus::MetricFamily>* out, const char* name, const char* help,
-      prometheus::MetricType type = prometheus::MetricType::Gauge) {
-    out->emplace_back();
-    out->back().name = name;
-    out->back().help = help;
-    out->back().type = type;
-    return out->back();
-  }
-  static void AddGauge(prometheus::MetricFamily* fam,
-                       std::vector<prometheus::ClientMetric::Label> labels, double value) {
-    prometheus::ClientMetric m;
-    m.label = std::move(labels);
-    m.gauge.value = value;
-    fam->metric.push_back(std::move(m));
-  }
-
   Metrics::PoolSource pools_;
 };
 

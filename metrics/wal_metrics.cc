@@ -10,6 +10,8 @@
 
 #include <array>
 
+#include "metrics/gauge_family.h"
+
 namespace litepool::metrics {
 
 using prometheus::Counter;
@@ -146,16 +148,9 @@ class WalCollector final : public prometheus::Collectable {
     if (source) reports = source();
     std::vector<prometheus::MetricFamily> out;
     auto family = [&](const char* name, const char* help, auto field) {
-      out.emplace_back();
-      prometheus::MetricFamily& fam = out.back();
-      fam.name = name;
-      fam.help = help;
-      fam.type = prometheus::MetricType::Gauge;
+      prometheus::MetricFamily& fam = NewFamily(&out, name, help);
       for (const WalReport& r : reports) {
-        prometheus::ClientMetric m;
-        m.label = {{"db", r.db}};
-        m.gauge.value = static_cast<double>(r.*field);
-        fam.metric.push_back(std::move(m));
+        AddGauge(&fam, {{"db", r.db}}, static_cast<double>(r.*field));
       }
     };
     family("litepool_wal_bytes", "Size of the database's -wal file.", &WalReport::wal_bytes);
