@@ -21,7 +21,8 @@ namespace {
 // a checkpoint at most, beside the copy of the few frames written since the
 // passive checkpoint before it (docs/configuration.md, "Checkpoints").
 constexpr int kTruncateWaitMs = 20;
-// After a checkpoint that could not finish, the next try waits this long:
+// After a checkpoint stopped by a snapshot a lease or backup holds, the next
+// try waits this long:
 // the snapshot that stopped it rarely ends within a commit or two.
 constexpr Millis kRetryAfterBlocked{1000};
 // Stopped short with no snapshot anyone holds: it raced commits (or a

@@ -1,7 +1,8 @@
 // The daemon's own checkpoints: one thread that copies WAL frames back into
 // each database file off the commit path — passive when enough frames are
-// pending, truncate when the writer is idle or the WAL file has grown past
-// its limit — one checkpoint at a time, and names the lease whose snapshot
+// pending, then restart when the writer does not restart the WAL itself,
+// truncate when the writer is idle or the WAL file has grown past its
+// limit — one checkpoint at a time, and names the lease whose snapshot
 // keeps a checkpoint from finishing (docs/architecture.md, "Checkpoints").
 #pragma once
 
@@ -49,7 +50,9 @@ class Checkpointer {
 
   void Start();
   // Joins the thread and closes the checkpoint connections (the last close
-  // of a database checkpoints and removes its WAL).
+  // of a database checkpoints and removes its WAL). No commit may run
+  // meanwhile or after (the daemon stops its workers first): a commit's
+  // wake-up would reach a Checkpointer that is gone.
   void Stop();
   // Asks for a pass now: a write crossed checkpoint_frames.
   void Wake();
