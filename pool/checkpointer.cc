@@ -16,14 +16,14 @@
 namespace litepool {
 namespace {
 
-// How long a truncate may wait for the writer lock, and then for readers to
-// leave the WAL, while it holds that lock. It is what a commit may wait for
-// a checkpoint at most, beside the copy of the few frames written since the
-// passive checkpoint before it (docs/configuration.md, "Checkpoints").
+// How long a restart or truncate may wait for the writer lock, and then for
+// readers to leave the WAL while it holds that lock. It is what a commit may
+// wait for a checkpoint at most, beside the copy of the few frames written
+// since the passive checkpoint before it (docs/configuration.md,
+// "Checkpoints").
 constexpr int kTruncateWaitMs = 20;
 // After a checkpoint stopped by a snapshot a lease or backup holds, the next
-// try waits this long:
-// the snapshot that stopped it rarely ends within a commit or two.
+// try waits this long: that snapshot rarely ends within a commit or two.
 constexpr Millis kRetryAfterBlocked{1000};
 // Stopped short with no snapshot anyone holds: it raced commits (or a
 // statement still running); try again soon, or a fast writer fills the WAL.
