@@ -192,13 +192,12 @@ int Checkpointer::Visit(Pool& pool, Entry& entry, TimePoint now) {
     ++ran;
     // A commit restarts the WAL from its beginning only if every frame was
     // copied back when its transaction started; under a steady writer the
-    // passive checkpoint never quite catches up, and the WAL would grow
-    // until the writer pauses. With (nearly) everything copied, a restart
-    // or truncate holds the writer lock only briefly. Truncate when the
-    // file has grown past its limit (behind a snapshot, say), so that the
-    // space goes back to the disk.
-    // A passive checkpoint racing a commit may stop a frame or two short;
-    // the restart copies those with the writer lock held.
+    // passive checkpoint never quite catches up (it may also stop a frame
+    // or two short, racing a commit), and the WAL would grow until the
+    // writer pauses. With (nearly) everything copied, a restart or truncate
+    // holds the writer lock only briefly. Truncate when the file has grown
+    // past its limit (behind a snapshot, say), so the space goes back to
+    // the disk.
     bool caught_up = result == CheckpointResult::kDone ||
                      (result == CheckpointResult::kPartial &&
                       entry.wal->counts().pending() < limits.checkpoint_frames);
@@ -224,23 +223,26 @@ int Checkpointer::Visit(Pool& pool, Entry& entry, TimePoint now) {
     }
     if (result == CheckpointResult::kDone) entry.truncated_after = counts.last_commit;
   }
-  if (ran == 0) return 0;
-  // A checkpoint racing a commit may stop a frame or two short: that is
-  // not a pinned snapshot. Pinned is when what it left is still a whole
-  // checkpoint's worth; then the holder is named, and when it is known the
-  // next try waits (another would stop at the same frame).
-  bool pinned = result != CheckpointResult::kDone &&
-                entry.wal->counts().pending() >= limits.checkpoint_frames;
+  if (ran > 0) Settle(entry, result, limits, now);
+  return ran;
+}
+
+void Checkpointer::Settle(Entry& entry, CheckpointResult result,
+                          const config::PoolLimits& limits, TimePoint now) {
   if (result == CheckpointResult::kDone) {
     entry.named.clear();
     entry.blocked_named = false;
     entry.blocked_since = TimePoint();
-  } else if (pinned) {
-    if (entry.blocked_since == TimePoint()) entry.blocked_since = now;
-    bool held = NameHolder(entry, now, result == CheckpointResult::kPartial);
-    entry.retry_at = now + (held ? kRetryAfterBlocked : kRetryAfterRace);
+    return;
   }
-  return ran;
+  // A checkpoint racing a commit may stop a frame or two short: that is
+  // not a pinned snapshot. Pinned is when what it left is still a whole
+  // checkpoint's worth; then the holder is named, and when it is known the
+  // next try waits (another would stop at the same frame).
+  if (entry.wal->counts().pending() < limits.checkpoint_frames) return;
+  if (entry.blocked_since == TimePoint()) entry.blocked_since = now;
+  bool held = NameHolder(entry, now, result == CheckpointResult::kPartial);
+  entry.retry_at = now + (held ? kRetryAfterBlocked : kRetryAfterRace);
 }
 
 CheckpointResult Checkpointer::Run(Entry& entry, CheckpointMode mode) {

@@ -68,6 +68,9 @@ class Checkpointer {
   void Loop();
   int Visit(Pool& pool, Entry& entry, TimePoint now);
   CheckpointResult Run(Entry& entry, CheckpointMode mode);
+  // After the checkpoints of one visit: when to try again, who to name.
+  void Settle(Entry& entry, CheckpointResult result, const config::PoolLimits& limits,
+              TimePoint now);
   bool Open(Entry& entry);
   // A checkpoint stopped short of the WAL's end: whether a lease or a
   // backup holds a snapshot, and with `log` names it, once per lease (or
