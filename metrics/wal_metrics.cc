@@ -29,6 +29,8 @@ const Histogram::BucketBoundaries kBackupBuckets = {0.1, 1, 10, 60, 300, 1800, 7
 
 }  // namespace
 
+// The families, registered once in the daemon's registry; owned by
+// WalMetrics, read-only after construction.
 class WalFamilies {
  public:
   explicit WalFamilies(prometheus::Registry& r)
@@ -77,7 +79,9 @@ class WalFamilies {
   Family<Gauge>& backup_last_bytes;
 };
 
-// The children of one database, bound once.
+// The children of one database, bound once. Called from the checkpointer
+// thread and from the worker running a backup; prometheus-cpp's counters,
+// gauges and histograms are thread-safe.
 class DatabaseWalMetrics final : public WalEvents {
  public:
   DatabaseWalMetrics(WalFamilies& f, const std::string& db)
@@ -130,7 +134,8 @@ class DatabaseWalMetrics final : public WalEvents {
   Gauge& backup_last_bytes_;
 };
 
-// Sizes, pending frames and snapshot ages, read at each scrape.
+// Sizes, pending frames and snapshot ages, read at each scrape (the
+// exposer's thread); the source is set once on the main thread, under mu_.
 class WalCollector final : public prometheus::Collectable {
  public:
   void SetSource(WalMetrics::Source source) {

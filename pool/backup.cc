@@ -53,8 +53,10 @@ Status SyncPath(const std::string& path, int flags) {
   return rc == 0 ? Status() : Errno("cannot sync " + path);
 }
 
-// Closes both connections and the backup object, and removes the temporary
-// file unless it was renamed into place.
+// One copy in progress: owns the source and destination connections, the
+// backup object and the temporary file, all used by the one worker that runs
+// the backup. Its destructor closes them and removes the temporary file
+// unless it was renamed into place.
 class Copy {
  public:
   explicit Copy(std::string temp) : temp_(std::move(temp)) {}
