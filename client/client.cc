@@ -82,6 +82,10 @@ Result<json> Client::Stats() { return conn_->Request({{"op", "stats"}}); }
 
 Result<json> Client::Leases() { return conn_->Request({{"op", "leases"}}); }
 
+Result<json> Client::Backup(const std::string& db, const std::string& file) {
+  return conn_->Request({{"op", "backup"}, {"db", db}, {"file", file}});
+}
+
 Result<json> Client::Call(const json& request) { return conn_->RoundTrip(request); }
 
 }  // namespace litepool::client

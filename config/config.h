@@ -26,6 +26,13 @@ struct PoolLimits {
   int64_t idle_timeout_ms = 600000;
   int64_t statement_timeout_ms = 0;  // 0: off
   int64_t busy_timeout_ms = 5000;
+  // The daemon's checkpointer (docs/configuration.md, "Checkpoints"): a
+  // passive checkpoint once this many WAL frames are not yet copied back;
+  // a truncate once no commit came for checkpoint_idle_ms, or right after a
+  // complete passive one when the WAL file is larger than wal_truncate_bytes.
+  int64_t checkpoint_frames = 1000;
+  int64_t checkpoint_idle_ms = 1000;
+  int64_t wal_truncate_bytes = 16777216;
   // PRAGMA names a client may set through SQL (all others are refused).
   // Lower-case, as are the names in Database::pragmas.
   std::vector<std::string> client_pragmas;
@@ -68,6 +75,8 @@ struct Config {
   int64_t shutdown_grace_ms = 10000;
   std::vector<uint32_t> allowed_uids;  // empty: any peer that can open the socket
   std::vector<uint32_t> admin_uids;    // empty: the daemon's own uid and root
+  // Where `backup` may write (an absolute directory); "" refuses backups.
+  std::string backup_dir;
   LogLevel log_level = LogLevel::kInfo;
   LogFormat log_format = LogFormat::kJson;
   PoolLimits defaults;

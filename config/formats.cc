@@ -46,6 +46,22 @@ std::string CheckSocketPath(std::string_view path) {
   return "";
 }
 
+std::string CheckBackupDir(std::string_view path) {
+  if (path.empty()) return "";
+  if (path.front() != '/') return "must be an absolute path, got " + Quote(path);
+  if (path.find('\0') != std::string_view::npos) return "must not contain a NUL byte";
+  // A `..` would make the allowed place depend on how the path is read.
+  std::string_view rest = path;
+  while (!rest.empty()) {
+    size_t slash = rest.find('/');
+    std::string_view part = rest.substr(0, slash);
+    if (part == "..") return "must not contain a \"..\" component, got " + Quote(path);
+    if (slash == std::string_view::npos) break;
+    rest.remove_prefix(slash + 1);
+  }
+  return "";
+}
+
 std::string CheckListen(std::string_view listen) {
   if (listen.empty()) return "";
   const std::string expected = "expected HOST:PORT, got " + Quote(listen);

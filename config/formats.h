@@ -18,6 +18,9 @@ std::string CheckSocketPath(std::string_view path);
 // or a bracketed IPv6 address and PORT is 0-65535.
 std::string CheckListen(std::string_view listen);
 std::string CheckMetricsPath(std::string_view path);
+// An absolute directory path without NUL bytes or `..` components: the one
+// place `backup` may write (docs/configuration.md, "backup_dir").
+std::string CheckBackupDir(std::string_view path);
 
 std::optional<LogLevel> ParseLogLevel(std::string_view name);
 std::optional<LogFormat> ParseLogFormat(std::string_view name);

@@ -30,6 +30,10 @@ const IntKey kIntKeys[] = {
     {"statement_timeout_ms", &PoolLimits::statement_timeout_ms, 0, kMaxDurationMs},
     // sqlite3_busy_timeout() takes an int.
     {"busy_timeout_ms", &PoolLimits::busy_timeout_ms, 0, kMaxInt},
+    // SQLite counts WAL frames in an int.
+    {"checkpoint_frames", &PoolLimits::checkpoint_frames, 1, kMaxInt},
+    {"checkpoint_idle_ms", &PoolLimits::checkpoint_idle_ms, 10, kMaxDurationMs},
+    {"wal_truncate_bytes", &PoolLimits::wal_truncate_bytes, 0, kNoLimit},
 };
 
 constexpr std::string_view kClientPragmas = "client_pragmas";

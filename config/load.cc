@@ -243,7 +243,8 @@ std::optional<Config> Read(const Json& root, std::string* error) {
   ObjectReader top(root, "", error);
   top.RefuseUnknownKeys({"socket", "socket_mode", "metrics", "reaper_interval_ms", "max_clients",
                          "max_request_bytes", "max_result_bytes", "shutdown_grace_ms",
-                         "allowed_uids", "admin_uids", "log", "defaults", "databases"});
+                         "allowed_uids", "admin_uids", "log", "defaults", "databases",
+                         "backup_dir"});
   CheckedString(&top, "socket", internal::CheckSocketPath, &config.socket);
   ReadSocketMode(&top, &config.socket_mode);
   ReadMetrics(&top, &config);
@@ -254,6 +255,7 @@ std::optional<Config> Read(const Json& root, std::string* error) {
   top.Int("shutdown_grace_ms", 0, internal::kMaxDurationMs, &config.shutdown_grace_ms);
   top.UidList("allowed_uids", &config.allowed_uids);
   top.UidList("admin_uids", &config.admin_uids);
+  CheckedString(&top, "backup_dir", internal::CheckBackupDir, &config.backup_dir);
   ReadLog(&top, &config);
   if (const Json* defaults = top.Object("defaults")) {
     ObjectReader reader = top.Nested("defaults", *defaults);

@@ -106,6 +106,7 @@ std::string CompareFields(const Request& a, const Request& b) {
     return "lease";
   }
   if (a.sql != b.sql) return "sql: " + Quote(a.sql) + " vs " + Quote(b.sql);
+  if (a.file != b.file) return "file: " + Quote(a.file) + " vs " + Quote(b.file);
   if (!SameParams(a.params, b.params)) return "params";
   return "";
 }

@@ -40,7 +40,7 @@ struct OpName {
 constexpr OpName kOps[] = {
     {"hello", Op::kHello},     {"ping", Op::kPing},   {"acquire", Op::kAcquire},
     {"query", Op::kQuery},     {"exec", Op::kExec},   {"release", Op::kRelease},
-    {"stats", Op::kStats},     {"leases", Op::kLeases},
+    {"stats", Op::kStats},     {"leases", Op::kLeases}, {"backup", Op::kBackup},
 };
 
 Status ToValue(const json& j, const std::string& where, Value* out) {
@@ -195,6 +195,10 @@ Status DecodeOp(const json& req, Request* out) {
       out->lease_well_formed = LeaseTable::ParseId(lease, &out->lease);
       return Status();
     }
+    case Op::kBackup:
+      st = ReadString(req, "db", true, &out->db);
+      if (st.ok()) st = ReadString(req, "file", true, &out->file);
+      return st;
   }
   return Status();
 }

@@ -14,6 +14,7 @@
 #include <array>
 
 #include "litepool/version.h"
+#include "metrics/gauge_family.h"
 #include "metrics/process_stats.h"
 
 namespace litepool::metrics {
@@ -311,23 +312,6 @@ class StateCollector final : public prometheus::Collectable {
   }
 
  private:
-  static prometheus::MetricFamily& NewFamily(
-      std::vector<prometheus::MetricFamily>* out, const char* name, const char* help,
-      prometheus::MetricType type = prometheus::MetricType::Gauge) {
-    out->emplace_back();
-    out->back().name = name;
-    out->back().help = help;
-    out->back().type = type;
-    return out->back();
-  }
-  static void AddGauge(prometheus::MetricFamily* fam,
-                       std::vector<prometheus::ClientMetric::Label> labels, double value) {
-    prometheus::ClientMetric m;
-    m.label = std::move(labels);
-    m.gauge.value = value;
-    fam->metric.push_back(std::move(m));
-  }
-
   Metrics::PoolSource pools_;
 };
 
@@ -335,6 +319,7 @@ Metrics::Metrics(const std::vector<std::string>& databases, PoolSource pools)
     : registry_(std::make_shared<prometheus::Registry>()),
       families_(std::make_unique<Families>(*registry_)),
       reaper_(std::make_unique<ReaperMetrics>(*families_)),
+      wal_(std::make_unique<WalMetrics>(*registry_)),
       state_(std::make_shared<StateCollector>(std::move(pools))) {
   for (const auto& db : databases) AddDatabase(db);
 }
@@ -342,6 +327,7 @@ Metrics::Metrics(const std::vector<std::string>& databases, PoolSource pools)
 Metrics::~Metrics() = default;
 
 PoolEvents* Metrics::AddDatabase(const std::string& db) {
+  wal_->ForDatabase(db);  // its children show from the first scrape
   std::lock_guard lock(mu_);
   auto& slot = databases_[db];
   if (!slot) slot = std::make_unique<DatabaseMetrics>(*families_, db);
@@ -372,6 +358,7 @@ bool Metrics::Serve(const std::string& listen, const std::string& path, std::str
   }
   exposer_->RegisterCollectable(registry_, path);
   exposer_->RegisterCollectable(state_, path);
+  exposer_->RegisterCollectable(wal_->collectable(), path);
   auto ports = exposer_->GetListeningPorts();
   std::string host = listen.substr(0, listen.rfind(':'));
   *url = "http://" + host + ":" + (ports.empty() ? std::string("?") : std::to_string(ports[0])) + path;
@@ -380,8 +367,9 @@ bool Metrics::Serve(const std::string& listen, const std::string& path, std::str
 
 std::string Metrics::Render() const {
   auto families = registry_->Collect();
-  auto state = state_->Collect();
-  families.insert(families.end(), state.begin(), state.end());
+  for (const auto& extra : {state_->Collect(), wal_->collectable()->Collect()}) {
+    families.insert(families.end(), extra.begin(), extra.end());
+  }
   return prometheus::TextSerializer().Serialize(families);
 }
 

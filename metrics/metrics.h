@@ -15,6 +15,7 @@
 #include "pool/pool.h"
 #include "pool/pool_events.h"
 #include "pool/reaper.h"
+#include "metrics/wal_metrics.h"
 
 namespace prometheus {
 class Registry;
@@ -43,6 +44,8 @@ class Metrics {
   PoolEvents* ForDatabase(const std::string& db);
   PoolEvents* AddDatabase(const std::string& db);
   ReaperEvents* reaper();
+  // The WAL, checkpoint and backup families.
+  WalMetrics& wal() { return *wal_; }
   PoolCounters Counters(const std::string& db, Mode mode) const;
 
   void ClientConnected();
@@ -63,6 +66,7 @@ class Metrics {
   mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<DatabaseMetrics>> databases_;  // guarded by mu_
   std::unique_ptr<ReaperMetrics> reaper_;
+  std::unique_ptr<WalMetrics> wal_;
   std::shared_ptr<class StateCollector> state_;
   std::unique_ptr<prometheus::Exposer> exposer_;
 };

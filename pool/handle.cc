@@ -523,6 +523,10 @@ Status Handle::Exec(std::string_view sql, Millis statement_timeout, StatementOut
 
 bool Handle::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
 
+bool Handle::HoldsSnapshot() const {
+  return sqlite3_txn_state(db_, "main") != SQLITE_TXN_NONE;
+}
+
 bool Handle::Rollback() {
   // Called between leases: an interruption meant for the last lease must
   // neither stop this rollback nor the next lease's first statement.

@@ -99,6 +99,9 @@ class Handle {
   // Rolls back an open transaction; returns whether one was open.
   bool Rollback();
   bool InTransaction() const;
+  // A transaction that has read (or written): it pins a WAL snapshot, which
+  // no checkpoint can get past until it ends. A bare BEGIN does not.
+  bool HoldsSnapshot() const;
   // Autocommit and no session state (temp objects, changed PRAGMAs) left by
   // a client: only then may the handle serve another lease.
   bool Clean() const { return !dirty_ && !InTransaction(); }

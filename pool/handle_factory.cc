@@ -65,7 +65,8 @@ Status ReadSchema(sqlite3* db, const std::string& path) {
 HandleFactory::HandleFactory(const config::Database& db, const TimeSource* clock)
     : db_(db),
       clock_(clock),
-      sandbox_(std::make_shared<SandboxPolicy>(SandboxPolicy{db.limits.client_pragmas})) {}
+      sandbox_(std::make_shared<SandboxPolicy>(SandboxPolicy{db.limits.client_pragmas})),
+      wal_(std::make_shared<WalState>(db.name, db.path, db.read_only, clock)) {}
 
 Millis HandleFactory::JitteredLifetime(Millis max_lifetime, double unit_random) {
   auto jitter = static_cast<Millis::rep>(static_cast<double>(max_lifetime.count()) * kMaxJitter *
@@ -143,6 +144,9 @@ Status HandleFactory::Open(Mode mode, std::unique_ptr<Handle>* out) {
       return st;
     }
   }
+  // Checkpoints belong to the daemon's checkpointer, not to the commit
+  // that happens to cross SQLite's threshold (docs/architecture.md).
+  if (mode == Mode::kWrite && !db_.read_only) wal_->Attach(db);
   TimePoint now = clock_->Now();
   Millis lifetime = JitteredLifetime(Millis(db_.limits.max_lifetime_ms), UnitRandom());
   *out = std::make_unique<Handle>(db, mode, next_id_.fetch_add(1), sandbox_, now, now + lifetime);

@@ -10,6 +10,7 @@
 #include "pool/clock.h"
 #include "pool/database_file.h"
 #include "pool/handle.h"
+#include "pool/wal_state.h"
 
 struct sqlite3;
 
@@ -47,12 +48,16 @@ class HandleFactory {
   // Lifetime with the random jitter of SPEC §2 (up to 2.5 % shorter).
   static Millis JitteredLifetime(Millis max_lifetime, double unit_random);
 
+  // The database's WAL bookkeeping, fed by every write handle opened here.
+  const std::shared_ptr<WalState>& wal() const { return wal_; }
+
  private:
   Status OpenRaw(Mode mode, bool create, struct sqlite3** out);
 
   const config::Database db_;
   const TimeSource* const clock_;
   const std::shared_ptr<const SandboxPolicy> sandbox_;
+  const std::shared_ptr<WalState> wal_;
   std::atomic<uint64_t> next_id_{1};
   std::mutex mu_;
   std::shared_ptr<const DatabaseFile> file_;  // guarded by mu_

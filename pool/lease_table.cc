@@ -102,6 +102,11 @@ int LeaseTable::LeaseCount(ClientId client) const {
   return it == clients_.end() ? 0 : it->second.leases;
 }
 
+bool LeaseTable::HasClient(ClientId client) const {
+  std::lock_guard lock(mu_);
+  return clients_.count(client) > 0;
+}
+
 size_t LeaseTable::size() const {
   std::lock_guard lock(mu_);
   return leases_.size();
@@ -167,6 +172,12 @@ Status LeaseTable::End(const LeaseUse& use, TakenLease* taken) {
   Entry& e = it->second;
   e.busy = false;
   e.in_transaction = e.handle->InTransaction();
+  // The clock is read only when a snapshot starts, not on every statement.
+  if (!e.handle->HoldsSnapshot()) {
+    e.snapshot_since = TimePoint::max();
+  } else if (e.snapshot_since == TimePoint::max()) {
+    e.snapshot_since = clock_->Now();
+  }
   if (!e.revoked && clients_.count(e.owner)) return Status();
   Tombstone(e.owner, use.id);
   *taken = EraseLocked(it);
@@ -194,6 +205,7 @@ LeaseInfo LeaseTable::InfoLocked(LeaseId id, const Entry& e, TimePoint now) cons
   info.age_ms = AgeMs(now, e.acquired_at);
   info.in_transaction = e.in_transaction;
   info.last_sql = e.last_sql;
+  if (e.snapshot_since != TimePoint::max()) info.snapshot_age_ms = AgeMs(now, e.snapshot_since);
   return info;
 }
 

@@ -56,6 +56,9 @@ struct LeaseInfo {
   int64_t age_ms = 0;
   bool in_transaction = false;
   std::string last_sql;
+  // How long its transaction has pinned a WAL snapshot; -1 when it holds
+  // none (docs/operations.md, "WAL, checkpoints and backups").
+  int64_t snapshot_age_ms = -1;
 };
 
 // What one reaper pass found.
@@ -87,6 +90,9 @@ class LeaseTable {
   // statement is interrupted instead; End() then hands it back.
   std::vector<TakenLease> RemoveClient(ClientId client);
   int LeaseCount(ClientId client) const;
+  // Whether the client's connection is still open (a long admin request,
+  // such as a backup, stops when it is not).
+  bool HasClient(ClientId client) const;
   size_t size() const;
 
   // Registers a lease on *handle. Returns false, leaving *handle with the
@@ -126,6 +132,7 @@ class LeaseTable {
     bool leak_warned = false;
     bool in_transaction = false;
     std::string last_sql;
+    TimePoint snapshot_since = TimePoint::max();  // max: no snapshot held
   };
   struct Client {
     ClientInfo info;

@@ -131,6 +131,8 @@ class Pool {
   // Counts and logs `st` if it is a storage fault (FaultReport); returns
   // whether it was one. `what` says what failed.
   bool ReportFault(const Status& st, const char* what) { return faults_.Report(st, what); }
+  // The WAL bookkeeping of this database (the checkpointer's and backup's).
+  const std::shared_ptr<WalState>& wal() const { return factory_.wal(); }
 
  private:
   struct Waiter {

@@ -13,6 +13,7 @@
 #include <boost/asio/post.hpp>
 
 #include "log/log.h"
+#include "pool/wal_report.h"
 
 namespace litepool::server {
 namespace asio = boost::asio;
@@ -34,6 +35,10 @@ int OpenFds() {
   }
   return n;
 }
+
+// How often the checkpointer looks at idle writers and retries blocked
+// checkpoints; a write that crosses checkpoint_frames wakes it at once.
+constexpr Millis kCheckpointerInterval{250};
 
 // Enough workers that every handle can run a statement at once (a slow query
 // never waits for a worker), plus room for releases and admin ops.
@@ -79,6 +84,10 @@ Status Daemon::Start() {
   workers_ = std::make_unique<TaskRunner>(WorkerCount(config_), "litepool-work");
   reaper_ = std::make_unique<Reaper>(&pools_, &leases_, workers_.get(), RealTime(),
                                      Millis(config_.reaper_interval_ms), metrics_->reaper());
+  auto wal_events = [this](const std::string& db) { return metrics_->wal().ForDatabase(db); };
+  checkpointer_ = std::make_unique<Checkpointer>(&pools_, &leases_, RealTime(), wal_events,
+                                                 kCheckpointerInterval);
+  metrics_->wal().SetSource([this] { return ReportWal(pools_, leases_, RealTime()->Now()); });
 
   services_.pools = &pools_;
   services_.leases = &leases_;
@@ -92,6 +101,8 @@ Status Daemon::Start() {
   services_.counters = [this](const std::string& db, Mode mode) {
     return metrics_->Counters(db, mode);
   };
+  services_.backup_dir = config_.backup_dir;
+  services_.wal_events = wal_events;
   dispatcher_ = std::make_unique<Dispatcher>(&services_);
 
   std::string metrics_url;
@@ -111,6 +122,7 @@ Status Daemon::Start() {
       std::make_unique<SessionThreads>(SessionThreads::DefaultCount(std::thread::hardware_concurrency()));
   session_threads_->Start();
   reaper_->Start();
+  checkpointer_->Start();
   PlanFileDescriptors();
 
   auto event = log::Info("listening");
@@ -140,6 +152,9 @@ int Daemon::Run() {
   for (const auto& pool : pools_.All()) pool->Shutdown(CloseReason::kShutdown);
   for (const auto& pool : retired_pools_) pool->Shutdown(CloseReason::kReload);
   workers_->Stop();
+  // Last: with every handle closed, its connections' close copies the WAL
+  // back and removes it.
+  checkpointer_->Stop();
   // Run what the workers posted back (each handler sees its session
   // stopped), so no session outlives the I/O context it was made on.
   session_threads_->Drain();
@@ -183,9 +198,11 @@ void Daemon::Reload() {
     return;
   }
   if (next->socket != config_.socket || next->metrics_listen != config_.metrics_listen ||
-      next->metrics_path != config_.metrics_path || next->admin_uids != config_.admin_uids) {
+      next->metrics_path != config_.metrics_path || next->admin_uids != config_.admin_uids ||
+      next->backup_dir != config_.backup_dir) {
+    // Requests read these without a lock.
     log::Warn("config_reload_partial")
-        .Str("reason", "socket, metrics and admin_uids apply only at start");
+        .Str("reason", "socket, metrics, admin_uids and backup_dir apply only at start");
   }
   std::vector<std::string> errors;
   for (const auto& db : next->databases) {
@@ -243,6 +260,7 @@ void Daemon::Reload() {
   next->metrics_listen = config_.metrics_listen;
   next->metrics_path = config_.metrics_path;
   next->admin_uids = config_.admin_uids;
+  next->backup_dir = config_.backup_dir;
   config_ = std::move(*next);
   log::Configure(config_.log_level, config_.log_format);
   max_result_bytes_ = config_.max_result_bytes;
@@ -272,8 +290,9 @@ void Daemon::PlanFileDescriptors() {
   }
   int handles = 0;
   for (const auto& db : config_.databases) {
-    // Each handle holds the database and its WAL; each database its shm.
-    handles += 2 * (db.limits.max_writers + db.limits.max_readers) + 2;
+    // Each handle holds the database and its WAL; each database its shm,
+    // the daemon's lock and the checkpointer's connection.
+    handles += 2 * (db.limits.max_writers + db.limits.max_readers) + 4;
   }
   // Counted once, before any client: at a reload the open descriptors
   // include the clients' and the handles'.

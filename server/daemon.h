@@ -14,6 +14,7 @@
 
 #include "config/config.h"
 #include "metrics/metrics.h"
+#include "pool/checkpointer.h"
 #include "pool/lease_table.h"
 #include "pool/pool_set.h"
 #include "pool/reaper.h"
@@ -68,6 +69,7 @@ class Daemon final : public SessionHost {
   std::unique_ptr<metrics::Metrics> metrics_;
   std::unique_ptr<TaskRunner> workers_;
   std::unique_ptr<Reaper> reaper_;
+  std::unique_ptr<Checkpointer> checkpointer_;
   Services services_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<Listener> listener_;

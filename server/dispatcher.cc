@@ -9,6 +9,7 @@
 #include "litepool/version.h"
 #include "log/log.h"
 #include "server/reply.h"
+#include "server/wal_reply.h"
 
 namespace litepool::server {
 namespace {
@@ -148,6 +149,7 @@ Outcome Dispatcher::Run(const ClientContext& client, std::string_view line,
   static constexpr OpFn kTable[] = {
       &Dispatcher::Hello,     &Dispatcher::Ping,    &Dispatcher::Acquire, &Dispatcher::Statement,
       &Dispatcher::Statement, &Dispatcher::Release, &Dispatcher::Stats,   &Dispatcher::Leases,
+      &Dispatcher::Backup,
   };
   Request req;
   Status st = DecodeRequest(line, &req);
@@ -164,6 +166,7 @@ Outcome Dispatcher::Continue(const ClientContext& client, Continuation rest,
       Call call{client, req, complete, Place::kWorker};
       if (req.op == Op::kAcquire) return Acquire(call);
       if (req.op == Op::kRelease) return Release(call);
+      if (req.op == Op::kBackup) return Backup(call);
       return Statement(call);
     }
     case Continuation::Stage::kOneShot: {
@@ -481,6 +484,7 @@ Outcome Dispatcher::Stats(Call& call) {
   w.EndObject();
   w.Key("clients").Int(services_->clients_connected());
   w.Key("leases").Int(static_cast<int64_t>(services_->leases->size()));
+  WriteWalStats(*services_, &w);
   w.Finish();
   return Done(std::move(out));
 }
@@ -502,6 +506,7 @@ Outcome Dispatcher::Leases(Call& call) {
     w.Key("pid").Int(l.holder.pid).Key("uid").Int(l.holder.uid);
     w.Key("tag").String(l.tag).Key("age_ms").Int(l.age_ms);
     w.Key("in_transaction").Bool(l.in_transaction).Key("last_sql").String(l.last_sql);
+    WriteSnapshotAge(l, &w);
     w.EndObject();
   }
   w.EndArray();

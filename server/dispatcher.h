@@ -106,6 +106,8 @@ class Dispatcher {
   Outcome Release(Call&);
   Outcome Stats(Call&);
   Outcome Leases(Call&);
+  // server/backup_op.cc: the admin `backup` request (docs/protocol.md).
+  Outcome Backup(Call&);
   // A one-shot in mode auto whose statement writes: runs it again from the
   // start as a write one-shot.
   Outcome ToWriter(Call& call);

@@ -28,7 +28,7 @@ struct OpName {
 constexpr OpName kOps[] = {
     {"hello", Op::kHello}, {"ping", Op::kPing},     {"acquire", Op::kAcquire},
     {"query", Op::kQuery}, {"exec", Op::kExec},     {"release", Op::kRelease},
-    {"stats", Op::kStats}, {"leases", Op::kLeases},
+    {"stats", Op::kStats}, {"leases", Op::kLeases},   {"backup", Op::kBackup},
 };
 
 // A top-level member as last seen on the line (of duplicate keys the last
@@ -121,7 +121,7 @@ class RequestParser {
   Status TakeParams(Params* out);
 
   JsonReader reader_;
-  Member op_, db_, mode_, wait_ms_, lease_ms_, tag_, lease_, sql_, decltypes_;
+  Member op_, db_, mode_, wait_ms_, lease_ms_, tag_, lease_, sql_, decltypes_, file_;
   bool has_id_ = false;
   std::string_view id_;
   Member params_;  // its presence and type; the values are in params_value_
@@ -178,6 +178,7 @@ Member* RequestParser::Find(std::string_view key) {
   if (key == "wait_ms") return &wait_ms_;
   if (key == "lease_ms") return &lease_ms_;
   if (key == "decltypes") return &decltypes_;
+  if (key == "file") return &file_;
   return nullptr;
 }
 
@@ -461,6 +462,10 @@ Status RequestParser::CheckFields(Request* out) {
       return st;
     case Op::kRelease:
       return CheckLease(out);
+    case Op::kBackup:
+      st = CheckString(db_, "db", true, &out->db);
+      if (st.ok()) st = CheckString(file_, "file", true, &out->file);
+      return st;
   }
   return Status();
 }

@@ -15,7 +15,7 @@
 
 namespace litepool::server {
 
-enum class Op { kHello, kPing, kAcquire, kQuery, kExec, kRelease, kStats, kLeases };
+enum class Op { kHello, kPing, kAcquire, kQuery, kExec, kRelease, kStats, kLeases, kBackup };
 
 struct Request {
   Op op = Op::kPing;
@@ -32,6 +32,7 @@ struct Request {
   bool lease_well_formed = false;  // false: answers unknown_lease, never bad_request
   std::string sql;
   Params params;
+  std::string file;  // backup: where the copy lands, inside backup_dir
 };
 
 // Parses `line`. On failure the returned status is the error to answer and

@@ -12,6 +12,7 @@
 #include "pool/pool_set.h"
 #include "pool/reaper.h"
 #include "pool/task_runner.h"
+#include "pool/wal_events.h"
 
 namespace litepool::server {
 
@@ -26,6 +27,8 @@ struct Services {
   std::atomic<bool>* draining = nullptr;
   std::function<int()> clients_connected;
   std::function<PoolCounters(const std::string& db, Mode mode)> counters;
+  std::string backup_dir;  // "": backups refused
+  std::function<WalEvents*(const std::string& db)> wal_events;
 };
 
 }  // namespace litepool::server

@@ -16,7 +16,7 @@ struct CommandArity {
 };
 constexpr CommandArity kCommands[] = {
     {"ping", 0, 0},  {"hello", 0, 0},  {"query", 2, -1}, {"exec", 2, 2},
-    {"stats", 0, 0}, {"leases", 0, 0}, {"shell", 1, 1},
+    {"stats", 0, 0}, {"leases", 0, 0}, {"shell", 1, 1}, {"backup", 2, 2},
 };
 
 bool IsInteger(const std::string& s) {
@@ -43,6 +43,9 @@ commands:
   exec DB SQL              run statements (no parameters); prints rows changed
   stats                    print the pools' statistics (JSON)
   leases                   print the leases held now (JSON)
+  backup DB FILE           copy DB, online, to FILE inside the daemon's
+                           backup_dir (a name relative to it, or a path in it);
+                           prints where it landed and its size (JSON)
   shell DB                 an SQL prompt on one lease (--read: a read lease)
                            held until .quit or end of input; statements end
                            with ';'; .help lists the dot-commands

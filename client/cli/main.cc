@@ -66,6 +66,11 @@ int Stats(const Context& ctx) { return PrintReply(ctx, ctx.client->Stats()); }
 
 int Leases(const Context& ctx) { return PrintReply(ctx, ctx.client->Leases()); }
 
+int Backup(const Context& ctx) {
+  const std::vector<std::string>& args = ctx.invocation->args;
+  return PrintReply(ctx, ctx.client->Backup(args[0], args[1]));
+}
+
 int Query(const Context& ctx) {
   const std::vector<std::string>& args = ctx.invocation->args;
   std::vector<client::Value> params;
@@ -115,7 +120,7 @@ struct Command {
 };
 constexpr Command kCommands[] = {
     {"ping", Ping},   {"hello", Hello},   {"query", Query}, {"exec", Exec},
-    {"stats", Stats}, {"leases", Leases}, {"shell", Shell},
+    {"stats", Stats}, {"leases", Leases}, {"shell", Shell}, {"backup", Backup},
 };
 
 int Main(int argc, char** argv) {

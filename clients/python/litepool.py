@@ -201,6 +201,12 @@ class Client:
     def leases(self):
         return self.call({"op": "leases"})["leases"]
 
+    def backup(self, db, file):
+        """Copies database ``db`` online into ``file`` inside the daemon's
+        backup_dir; returns the reply (``file``, ``bytes``, ``pages``,
+        ``duration_ms``) once the copy has landed."""
+        return self.call({"op": "backup", "db": db, "file": file})
+
 
 class Lease:
     """The exclusive use of one handle. Release it with release() or by

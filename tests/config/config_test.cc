@@ -110,6 +110,9 @@ void ExpectBuiltInLimits(const PoolLimits& limits) {
   EXPECT_EQ(limits.idle_timeout_ms, 600000);
   EXPECT_EQ(limits.statement_timeout_ms, 0);
   EXPECT_EQ(limits.busy_timeout_ms, 5000);
+  EXPECT_EQ(limits.checkpoint_frames, 1000);
+  EXPECT_EQ(limits.checkpoint_idle_ms, 1000);
+  EXPECT_EQ(limits.wal_truncate_bytes, 16777216);
   EXPECT_TRUE(limits.client_pragmas.empty());
 }
 
@@ -125,6 +128,7 @@ void ExpectBuiltInTopLevel(const Config& config) {
   EXPECT_EQ(config.shutdown_grace_ms, 10000);
   EXPECT_TRUE(config.allowed_uids.empty());
   EXPECT_TRUE(config.admin_uids.empty());
+  EXPECT_EQ(config.backup_dir, "");
   EXPECT_EQ(config.log_level, LogLevel::kInfo);
   EXPECT_EQ(config.log_format, LogFormat::kJson);
   ExpectBuiltInLimits(config.defaults);
@@ -213,6 +217,7 @@ TEST_F(ConfigTest, EveryTopLevelKeyIsRead) {
     "reaper_interval_ms": 250, "max_clients": 7, "max_request_bytes": 4096,
     "max_result_bytes": 8192, "shutdown_grace_ms": 0,
     "allowed_uids": [0, 1000, 4294967294], "admin_uids": [1001],
+    "backup_dir": "/var/backups/litepool",
     "log": {"level": "debug", "format": "text"})"));
   ASSERT_TRUE(config) << error_;
   EXPECT_EQ(config->socket, "/run/x.sock");
@@ -226,6 +231,7 @@ TEST_F(ConfigTest, EveryTopLevelKeyIsRead) {
   EXPECT_EQ(config->shutdown_grace_ms, 0);
   EXPECT_EQ(config->allowed_uids, (std::vector<uint32_t>{0, 1000, 4294967294u}));
   EXPECT_EQ(config->admin_uids, (std::vector<uint32_t>{1001}));
+  EXPECT_EQ(config->backup_dir, "/var/backups/litepool");
   EXPECT_EQ(config->log_level, LogLevel::kDebug);
   EXPECT_EQ(config->log_format, LogFormat::kText);
 }
@@ -242,7 +248,8 @@ constexpr char kAllLimits[] = R"(
   "max_writers": 2, "max_readers": 3, "min_idle": 4, "max_waiters": 5,
   "max_leases_per_client": 6, "acquire_timeout_ms": 7, "lease_timeout_ms": 8,
   "leak_warn_ms": 9, "max_lifetime_ms": 10, "idle_timeout_ms": 11,
-  "statement_timeout_ms": 12, "busy_timeout_ms": 13,
+  "statement_timeout_ms": 12, "busy_timeout_ms": 13, "checkpoint_frames": 14,
+  "checkpoint_idle_ms": 15, "wal_truncate_bytes": 16,
   "client_pragmas": ["cache_size", "Foreign_Keys"])";
 
 void ExpectAllLimits(const PoolLimits& limits) {
@@ -258,6 +265,9 @@ void ExpectAllLimits(const PoolLimits& limits) {
   EXPECT_EQ(limits.idle_timeout_ms, 11);
   EXPECT_EQ(limits.statement_timeout_ms, 12);
   EXPECT_EQ(limits.busy_timeout_ms, 13);
+  EXPECT_EQ(limits.checkpoint_frames, 14);
+  EXPECT_EQ(limits.checkpoint_idle_ms, 15);
+  EXPECT_EQ(limits.wal_truncate_bytes, 16);
   // Lower-cased: PRAGMA names are case-insensitive.
   EXPECT_EQ(limits.client_pragmas, (std::vector<std::string>{"cache_size", "foreign_keys"}));
 }
@@ -557,6 +567,9 @@ std::vector<RefusalCase> LimitRangeCases() {
       {"idle_timeout_ms", 1, "IdleTimeoutMs"},
       {"statement_timeout_ms", 0, "StatementTimeoutMs"},
       {"busy_timeout_ms", 0, "BusyTimeoutMs"},
+      {"checkpoint_frames", 1, "CheckpointFrames"},
+      {"checkpoint_idle_ms", 10, "CheckpointIdleMs"},
+      {"wal_truncate_bytes", 0, "WalTruncateBytes"},
   };
   std::vector<RefusalCase> cases;
   for (const Limit& limit : limits) {
@@ -590,6 +603,14 @@ INSTANTIATE_TEST_SUITE_P(
     ImpossibleValues, RefusalTest,
     ::testing::Values(
         RefusalCase{"EmptySocket", Doc(R"("socket": "")"), "socket", "must not be empty"},
+        RefusalCase{"BackupDirRelative", Doc(R"("backup_dir": "backups")"), "backup_dir",
+                    R"(must be an absolute path, got "backups")"},
+        RefusalCase{"BackupDirDotDot", Doc(R"("backup_dir": "/var/../etc")"), "backup_dir",
+                    "must not contain a \"..\" component"},
+        RefusalCase{"BackupDirNotString", Doc(R"("backup_dir": 7)"), "backup_dir",
+                    "expected a string"},
+        RefusalCase{"CheckpointFramesAboveInt", Doc("", R"("checkpoint_frames": 2147483648)"),
+                    "databases.main.checkpoint_frames", "must be <= 2147483647"},
         RefusalCase{"SocketWithNul", Doc(R"("socket": "a\u0000b")"), "socket", "NUL"},
         RefusalCase{"SocketModeNotOctal", Doc(R"("socket_mode": "0990")"), "socket_mode",
                     R"(got "0990")"},

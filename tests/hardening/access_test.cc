@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <string>
 
 #include "tests/hardening/child.h"
@@ -161,6 +162,25 @@ TEST_F(AccessTest, StatsAndLeasesAreForAdminsOnly) {
   EXPECT_TRUE(leases["leases"].is_array());
   root.Close();
   EXPECT_EQ(daemon_.Stop(), 0) << daemon_.LogText();
+}
+
+class BackupAccessTest : public AccessTest {
+ protected:
+  json AccessOverrides() override {
+    ::mkdir((daemon_.dir() + "/backups").c_str(), 0777);
+    return {{"backup_dir", daemon_.dir() + "/backups"}};
+  }
+};
+
+TEST_F(BackupAccessTest, BackupIsForAdminsOnly) {
+  json seen = RunAs(kNobody, {{{"op", "backup"}, {"db", "main"}, {"file", "x.db"}}});
+  ASSERT_TRUE(seen.is_object());
+  ASSERT_EQ(seen["replies"].size(), 1u) << seen.dump();
+  EXPECT_TRUE(IsError(seen["replies"][0], "forbidden")) << seen.dump();
+  EXPECT_FALSE(std::filesystem::exists(daemon_.dir() + "/backups/x.db"));
+  LineClient root = Connect();
+  EXPECT_TRUE(IsOk(root.Call({{"op", "backup"}, {"db", "main"}, {"file", "x.db"}})));
+  EXPECT_TRUE(std::filesystem::exists(daemon_.dir() + "/backups/x.db"));
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 // The `litepool` command-line client run as a process against the daemon:
 // output formats, parameters and exit codes.
+#include <sys/stat.h>
+
 #include <string>
 
 #include "litepool/version.h"
@@ -109,6 +111,30 @@ TEST_F(CliTest, StatsAndLeasesPrintJson) {
   }
   json stats = json::parse(Cli({"stats"}).out);
   EXPECT_TRUE(stats.contains("pools")) << stats.dump();
+}
+
+class CliBackupTest : public CliTest {
+ protected:
+  json Overrides() override {
+    ::mkdir((daemon_.dir() + "/backups").c_str(), 0755);
+    return {{"backup_dir", daemon_.dir() + "/backups"}};
+  }
+};
+
+TEST_F(CliBackupTest, BackupPrintsWhereTheCopyLanded) {
+  Setup("CREATE TABLE t(x); INSERT INTO t VALUES (1)");
+  ProcessResult result = Cli({"backup", "main", "copy.db"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  json reply = json::parse(result.out, nullptr, false);
+  ASSERT_FALSE(reply.is_discarded()) << result.out;
+  EXPECT_EQ(reply["db"], "main");
+  EXPECT_NE(reply["file"].get<std::string>().find("/backups/copy.db"), std::string::npos);
+  EXPECT_GT(reply["bytes"].get<int64_t>(), 0);
+
+  result = Cli({"backup", "main", "../copy.db"});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.err.find("forbidden"), std::string::npos) << result.err;
+  EXPECT_EQ(Cli({"backup", "main"}).exit_code, 2);
 }
 
 TEST_F(CliTest, SqlErrorExitsOne) {

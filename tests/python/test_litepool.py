@@ -3,6 +3,7 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -151,6 +152,28 @@ class ClientTest(unittest.TestCase):
         with self.assertRaises(litepool.Error) as e:
             litepool.Client(os.path.join(self.daemon.dir, "missing.sock"))
         self.assertEqual(e.exception.code, "io_error")
+
+
+class BackupTest(unittest.TestCase):
+    def test_backup_lands_inside_backup_dir_only(self):
+        backups = tempfile.mkdtemp(prefix="litepool-py-backups-")
+        daemon = Daemon(backup_dir=backups)
+        try:
+            with litepool.Client(daemon.socket) as client:
+                client.exec("main", "CREATE TABLE t(x); INSERT INTO t VALUES (1), (2)")
+                reply = client.backup("main", "copy.db")
+                self.assertEqual(reply["file"], os.path.join(os.path.realpath(backups), "copy.db"))
+                self.assertGreater(reply["bytes"], 0)
+                with self.assertRaises(litepool.Error) as refused:
+                    client.backup("main", "../outside.db")
+                self.assertEqual(refused.exception.code, "forbidden")
+            copy = sqlite3.connect(reply["file"])
+            self.assertEqual(copy.execute("SELECT count(*) FROM t").fetchone()[0], 2)
+            self.assertEqual(copy.execute("PRAGMA integrity_check").fetchone()[0], "ok")
+            copy.close()
+        finally:
+            self.assertEqual(daemon.stop(), 0, "".join(daemon.log))
+            shutil.rmtree(backups, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -166,6 +166,9 @@ class Client {
   // Admin replies as sent by the daemon (the whole reply object).
   Result<nlohmann::json> Stats();
   Result<nlohmann::json> Leases();
+  // An online backup of `db` into `file` inside the daemon's backup_dir
+  // (docs/protocol.md, "backup"); answers when the copy has landed.
+  Result<nlohmann::json> Backup(const std::string& db, const std::string& file);
 
   // Sends `request` as it is and returns the daemon's reply as it is, also
   // when that reply is {"ok": false, ...}; fails only with "io_error".
