@@ -23,8 +23,10 @@ type conn struct {
 	buf []byte // the request being written, reused
 	tx  *tx    // the open transaction, if any
 
-	mu     sync.Mutex
-	broken error // why the connection is unusable; nil while it is fine
+	mu       sync.Mutex
+	broken   error  // why the connection is unusable; nil while it is fine
+	inflight uint64 // the request a context may still cancel; 0 between requests
+	seq      uint64
 }
 
 // dial connects and checks that the daemon speaks protocol 1 and serves
@@ -61,9 +63,46 @@ func dial(ctx context.Context, cfg *Config) (*conn, error) {
 func (c *conn) kill(why error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.killLocked(why)
+}
+
+func (c *conn) killLocked(why error) {
 	if c.broken == nil {
 		c.broken = why
 		c.nc.Close()
+	}
+}
+
+// cancelOnDone closes the connection if ctx ends while request `seq` is
+// still in flight; a context that ends after its request finished (its
+// cancel func called at last, as usual) must not break the next request.
+// Returns the function that marks the request finished.
+func (c *conn) cancelOnDone(ctx context.Context) func() {
+	if ctx.Done() == nil {
+		return func() {}
+	}
+	c.mu.Lock()
+	c.seq++
+	seq := c.seq
+	c.inflight = seq
+	c.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			c.mu.Lock()
+			if c.inflight == seq {
+				c.killLocked(ctx.Err())
+			}
+			c.mu.Unlock()
+		case <-done:
+		}
+	}()
+	return func() {
+		c.mu.Lock()
+		c.inflight = 0
+		c.mu.Unlock()
+		close(done)
 	}
 }
 
@@ -93,17 +132,7 @@ func (c *conn) pipeline(ctx context.Context, lines []byte, n int) ([]func() (*re
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if ctx.Done() != nil {
-		done := make(chan struct{})
-		defer close(done)
-		go func() {
-			select {
-			case <-ctx.Done():
-				c.kill(ctx.Err())
-			case <-done:
-			}
-		}()
-	}
+	defer c.cancelOnDone(ctx)()
 	if _, err := c.nc.Write(lines); err != nil {
 		// The line did not reach the daemon whole, and a partial line never
 		// runs: retrying on another connection is safe.

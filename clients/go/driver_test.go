@@ -694,3 +694,20 @@ func TestStorageFaultsHaveTheirOwnErrors(t *testing.T) {
 		t.Error("database_unavailable matched ErrDiskFull")
 	}
 }
+
+// A context cancelled after its statement returned (the usual `defer
+// cancel()`) must not break the connection under the next statement.
+func TestContextEndingAfterItsRequestBreaksNothing(t *testing.T) {
+	d := litepool.StartTestDaemon(t, nil)
+	db := open(t, d, "")
+	db.SetMaxOpenConns(1) // every statement on the same connection
+	for i := 0; i < 2000; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		var n int
+		err := db.QueryRowContext(ctx, "SELECT ?", i).Scan(&n)
+		cancel()
+		if err != nil || n != i {
+			t.Fatalf("statement %d: %d, %v", i, n, err)
+		}
+	}
+}
