@@ -57,7 +57,9 @@ struct Checkpointer::Entry {
   std::shared_ptr<WalState> wal;
   WalEvents* events = nullptr;
   sqlite3* conn = nullptr;  // opened on the first pass
-  bool disabled = false;    // not in WAL mode, or cannot be opened
+  uint64_t generation = 0;  // of the pool when `conn` was opened
+  bool disabled = false;    // not in WAL mode
+  bool open_failed = false;  // the last open failed (logged once); retried each pass
   int64_t wake_frames = 0;  // the threshold given to wal->SetWake
   TimePoint retry_at;       // no checkpoint before (after a blocked one)
   TimePoint truncated_after;  // the last commit a truncate already followed
@@ -156,17 +158,21 @@ bool Checkpointer::Open(Entry& entry) {
     sqlite3_finalize(stmt);
   }
   if (rc != SQLITE_OK || mode != "wal") {
-    // Only WAL databases have frames to copy back; others are left alone.
-    if (rc != SQLITE_OK) {
-      log::Warn("checkpointer_disabled")
+    // Only WAL databases have frames to copy back; others are left alone. A
+    // file that cannot be opened now is tried again on the next pass: its
+    // pool may come up later, and then its WAL needs checkpoints.
+    if (rc != SQLITE_OK && !entry.open_failed) {
+      log::Warn("checkpointer_cannot_open")
           .Str("db", entry.wal->db())
           .Str("error", entry.conn ? sqlite3_errmsg(entry.conn) : sqlite3_errstr(rc));
     }
+    entry.open_failed = rc != SQLITE_OK;
     sqlite3_close_v2(entry.conn);
     entry.conn = nullptr;
-    entry.disabled = true;
+    entry.disabled = rc == SQLITE_OK;
     return false;
   }
+  entry.open_failed = false;
   sqlite3_wal_autocheckpoint(entry.conn, 0);
   sqlite3_busy_timeout(entry.conn, kTruncateWaitMs);
   return true;
@@ -174,8 +180,17 @@ bool Checkpointer::Open(Entry& entry) {
 
 int Checkpointer::Visit(Pool& pool, Entry& entry, TimePoint now) {
   // Opened on the first pass, not the first checkpoint: its descriptors are
-  // there from the start, like the pool's.
+  // there from the start, like the pool's. A database that is down is left
+  // alone; one reopened on another file gets a new connection.
+  uint64_t generation = 0;
+  if (!pool.up(&generation)) return 0;
+  if (entry.conn != nullptr && entry.generation != generation) {
+    sqlite3_close_v2(entry.conn);
+    entry.conn = nullptr;
+    entry.disabled = false;
+  }
   if (entry.disabled || !Open(entry)) return 0;
+  entry.generation = generation;
   config::PoolLimits limits = pool.limits();
   if (entry.wake_frames != limits.checkpoint_frames) {
     entry.wake_frames = limits.checkpoint_frames;

@@ -133,6 +133,14 @@ class Pool {
   bool ReportFault(const Status& st, const char* what) { return faults_.Report(st, what); }
   // The WAL bookkeeping of this database (the checkpointer's and backup's).
   const std::shared_ptr<WalState>& wal() const { return factory_.wal(); }
+  // Whether the database is open and serving, and which opening of it this
+  // is: a connection kept beside the pool's (the checkpointer's) reopens
+  // when the generation changes, so it follows a file replaced under it.
+  bool up(uint64_t* generation) const {
+    std::lock_guard lock(mu_);
+    *generation = generation_;
+    return up_;
+  }
 
  private:
   struct Waiter {

@@ -146,7 +146,7 @@ TEST_F(RealWorldTest, ReplacedFileIsReopenedNotMixed) {
   std::string db = Path("main.db");
   MakeDatabase(db, 3);
   MakeDatabase(Path("other.db"), 7);
-  ASSERT_TRUE(daemon_.Start({{"reaper_interval_ms", 50}}));
+  ASSERT_TRUE(daemon_.Start({{"reaper_interval_ms", 50}, {"defaults", {{"checkpoint_frames", 5}}}}));
   EXPECT_EQ(Count("main"), 3);
   ASSERT_EQ(::rename(Path("other.db").c_str(), db.c_str()), 0);  // mv over it
   json reply = Insert("main", 100);
@@ -156,12 +156,34 @@ TEST_F(RealWorldTest, ReplacedFileIsReopenedNotMixed) {
   EXPECT_TRUE(daemon_.WaitForLog("\"event\":\"database_up\""));
   ASSERT_TRUE(Eventually([&] { return IsOk(Insert("main", 100)); }, milliseconds(5000)));
   EXPECT_EQ(Count("main"), 8);
+  // The checkpointer follows the new file too: its WAL is copied back.
+  auto done = [&] {
+    return Metric("litepool_checkpoints_total", {{"db", "main"}, {"mode", "passive"}, {"result", "done"}})
+        .value_or(0);
+  };
+  double before = done();
+  for (int k = 101; k < 140; ++k) ASSERT_TRUE(IsOk(Insert("main", k)));
+  EXPECT_TRUE(Eventually([&] { return done() > before; }, milliseconds(5000)));
+  EXPECT_TRUE(Eventually([&] {
+    return Metric("litepool_wal_frames_pending", {{"db", "main"}}).value_or(-1) < 5;
+  }, milliseconds(5000)));
+  // Every acknowledged row is in the file at the path, not in the old one.
+  ASSERT_EQ(daemon_.Stop(), 0);
+  sqlite3* check = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &check), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(check, "SELECT count(*) FROM t", -1, &stmt, nullptr);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 8 + 39);
+  sqlite3_finalize(stmt);
+  sqlite3_close(check);
 }
 
 TEST_F(RealWorldTest, CorruptDatabaseAtStartStopsOnlyItself) {
   std::string bad = Path("bad.db");
   WriteFile(bad, std::string(8192, 'x'));
   json overrides = {{"reaper_interval_ms", 50},
+                    {"defaults", {{"checkpoint_frames", 5}}},
                     {"databases", {{"bad", {{"path", bad}, {"pragmas", {{"journal_mode", "wal"}}}}}}}};
   ASSERT_TRUE(daemon_.Start(overrides));
   EXPECT_TRUE(IsOk(Query("main", "SELECT 1")));
@@ -185,6 +207,12 @@ TEST_F(RealWorldTest, CorruptDatabaseAtStartStopsOnlyItself) {
   ASSERT_EQ(::rename(Path("good.db").c_str(), bad.c_str()), 0);
   EXPECT_TRUE(Eventually([&] { return Count("bad") == 2; }, milliseconds(8000)));
   EXPECT_EQ(Up("bad"), 1);
+  // Its checkpoints run too, now that it is up (the WAL must not grow).
+  for (int k = 10; k < 40; ++k) ASSERT_TRUE(IsOk(Insert("bad", k)));
+  EXPECT_TRUE(Eventually([&] {
+    return Metric("litepool_checkpoints_total", {{"db", "bad"}, {"mode", "passive"}, {"result", "done"}})
+               .value_or(0) > 0;
+  }, milliseconds(5000)));
 }
 
 TEST_F(RealWorldTest, ReloadOntoACorruptFileKeepsTheOldPool) {
