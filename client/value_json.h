@@ -1,4 +1,4 @@
-// Conversion between client Values and their JSON form on the wire (SPEC §4).
+// Conversion between client Values and their JSON form on the wire (docs/protocol.md).
 #pragma once
 
 #include <nlohmann/json.hpp>

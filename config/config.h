@@ -1,4 +1,4 @@
-// The daemon's configuration: every key of SPEC §3 with its default, already
+// The daemon's configuration: every key of docs/configuration.md with its default, already
 // validated. Built once by config::Load (or EmbeddedDefault) and then only
 // read; a reload builds a fresh Config rather than mutating a live one.
 #pragma once
@@ -11,7 +11,7 @@
 
 namespace litepool::config {
 
-// Per-database pool sizes and time limits (SPEC §2). `defaults` holds one,
+// Per-database pool sizes and time limits (docs/configuration.md). `defaults` holds one,
 // and each database gets a copy with its own keys merged over it.
 struct PoolLimits {
   int max_writers = 1;
@@ -99,7 +99,7 @@ std::optional<Config> LoadFile(const std::string& path, std::string* error);
 std::optional<Config> LoadText(const std::string& text, const std::string& source,
                                std::string* error);
 
-// Command-line overrides (SPEC §3): each set field replaces the file's value
+// Command-line overrides (docs/configuration.md): each set field replaces the file's value
 // after validation of its own format. Returns false and sets *error when a
 // value is malformed (e.g. a listen address without a port).
 struct Overrides {

@@ -1,4 +1,4 @@
-// The pool-limit keys (SPEC §2) that `defaults` and every database share.
+// The pool-limit keys (docs/configuration.md) that `defaults` and every database share.
 // Internal to config/.
 #pragma once
 

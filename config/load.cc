@@ -1,4 +1,4 @@
-// Reading and validating a configuration file (SPEC §3).
+// Reading and validating a configuration file (docs/configuration.md).
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>

@@ -79,7 +79,7 @@ bool KnownCode(const std::string& code) {
   std::abort();
 }
 
-// The promises of SPEC §4 that hold for any reply to any line.
+// The promises of docs/protocol.md that hold for any reply to any line.
 void CheckReply(std::string_view line, const std::string& reply) {
   if (reply.empty() || reply.back() != '\n') Fail("reply does not end in a newline", line, reply);
   if (reply.find('\n') != reply.size() - 1) Fail("reply spans several lines", line, reply);

@@ -1,4 +1,4 @@
-// Structured event log (SPEC §6): one event per line on stderr, as a JSON
+// Structured event log (docs/operations.md): one event per line on stderr, as a JSON
 // object or as key=value text. Thread-safe; each line is one write(2).
 #pragma once
 

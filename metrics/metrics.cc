@@ -38,7 +38,7 @@ const Histogram::BucketBoundaries kReaperBuckets = {0.00001, 0.00005, 0.0001, 0.
 
 }  // namespace
 
-// Every family of SPEC §5 that is updated by events (the state gauges are
+// Every family of docs/operations.md, "Metrics" that is updated by events (the state gauges are
 // the StateCollector's).
 class Families {
  public:

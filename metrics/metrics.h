@@ -1,4 +1,4 @@
-// The Prometheus side of the daemon (SPEC §5): every family registered once
+// The Prometheus side of the daemon (docs/operations.md, "Metrics"): every family registered once
 // at start, label children bound in constructors and kept as references, so
 // the hot path never looks anything up by string. Gauges that describe
 // current state (handles, waiters, memory, the process) are read at scrape

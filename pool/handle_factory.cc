@@ -131,7 +131,7 @@ Status HandleFactory::Open(Mode mode, std::unique_ptr<Handle>* out) {
   if (!st.ok()) return st;
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, static_cast<int>(db_.limits.busy_timeout_ms));
-  // The sandbox: no extensions, no ATTACH, defensive mode (SPEC §4).
+  // The sandbox: no extensions, no ATTACH, defensive mode (docs/architecture.md, "Sandbox").
   sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
   sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
   sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);

@@ -45,7 +45,7 @@ class HandleFactory {
   // connection and reads the schema. Slow.
   Status Recover();
 
-  // Lifetime with the random jitter of SPEC §2 (up to 2.5 % shorter).
+  // Lifetime with the random jitter of docs/configuration.md (up to 2.5 % shorter).
   static Millis JitteredLifetime(Millis max_lifetime, double unit_random);
 
   // The database's WAL bookkeeping, fed by every write handle opened here.

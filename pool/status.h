@@ -1,4 +1,4 @@
-// The product's error vocabulary (SPEC §4) as values: every failure that can
+// The product's error vocabulary (docs/protocol.md) as values: every failure that can
 // cross a module boundary is a Code plus a message, never an exception.
 #pragma once
 

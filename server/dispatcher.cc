@@ -1,4 +1,4 @@
-// The ops of SPEC §4.
+// The ops of docs/protocol.md.
 #include "server/dispatcher.h"
 
 #include <unistd.h>

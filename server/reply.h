@@ -26,7 +26,7 @@ class ReplyWriter {
   ReplyWriter& Double(double v);  // shortest round-trip form, always with . or e
   ReplyWriter& Bool(bool v);
   ReplyWriter& Null();
-  ReplyWriter& Cell(const ValueView& v);  // a SQL value as SPEC §4 maps it
+  ReplyWriter& Cell(const ValueView& v);  // a SQL value as docs/protocol.md maps it
   ReplyWriter& BeginArray();
   ReplyWriter& EndArray();
   ReplyWriter& BeginObject();

@@ -1,4 +1,4 @@
-// Decoding of one request line (SPEC §4) into a typed Request. Every way a
+// Decoding of one request line (docs/protocol.md) into a typed Request. Every way a
 // line can be wrong ends here as bad_request, unknown_op or request-level
 // errors with a message naming the field; nothing downstream sees JSON.
 #pragma once

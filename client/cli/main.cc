@@ -1,4 +1,4 @@
-// litepool: the command-line client of litepoold (SPEC §4 over its socket).
+// litepool: the command-line client of litepoold (docs/protocol.md over its socket).
 #include <unistd.h>
 
 #include <clocale>

@@ -1,4 +1,4 @@
-// The daemon's lifecycle against the real process (SPEC §3): drain on
+// The daemon's lifecycle against the real process (docs/configuration.md): drain on
 // SIGTERM, reload on SIGHUP, the socket file, the lock, and the exit codes of
 // the command line.
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-// The reaper against the real daemon (SPEC §2): revocation within its bound,
+// The reaper against the real daemon (docs/configuration.md): revocation within its bound,
 // the queue behind a revoked lease, interrupted endless queries, the leak
 // warning, idle handles and min_idle, and the reaper's own metrics.
 #include <chrono>

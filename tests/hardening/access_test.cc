@@ -1,4 +1,4 @@
-// Peer access control (SPEC §3, §4) with real peers of another uid: the
+// Peer access control (docs/configuration.md, docs/protocol.md) with real peers of another uid: the
 // tests run as root and fork children that drop to uid/gid 65534 (nobody)
 // before they connect, so SO_PEERCRED reports them as such. A child reports
 // what it saw to the parent as one JSON object through a pipe.

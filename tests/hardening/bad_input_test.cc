@@ -1,4 +1,4 @@
-// Every error code of SPEC §4 provoked from outside by a table of bad
+// Every error code of docs/protocol.md provoked from outside by a table of bad
 // requests. After each row the same connection still answers `ping`, and a
 // bystander connection that holds a read lease still queries through it: a
 // bad request never closes the connection nor disturbs another client.
@@ -296,7 +296,7 @@ std::vector<Row> MainRows() {
        }},
       {"read_only: read-mode INSERT on a read_only database", "read_only",
        Request({{"op", "exec"}, {"db", "ro"}, {"mode", "read"}, {"sql", "INSERT INTO t VALUES (1)"}})},
-      // SPEC §4: "a write ... on a read_only database" is read_only; a client
+      // docs/protocol.md: "a write ... on a read_only database" is read_only; a client
       // that simply writes (mode defaults to write) must learn that.
       {"read_only: INSERT on a read_only database", "read_only",
        Request({{"op", "exec"}, {"db", "ro"}, {"sql", "INSERT INTO t VALUES (1)"}})},
@@ -459,7 +459,7 @@ TEST(BadInputTableTest, EveryErrorCodeHasARow) {
   for (const auto& rows : {MainRows(), TooManyClientsRows(), DrainRows()}) {
     for (const Row& row : rows) covered.insert(row.code);
   }
-  // SPEC §4's list, less `internal` (see the file comment).
+  // docs/protocol.md's list, less `internal` (see the file comment).
   for (const char* code :
        {"bad_request", "request_too_large", "unknown_op", "unknown_database", "forbidden",
         "acquire_timeout", "pool_exhausted", "too_many_leases", "unknown_lease", "lease_expired",

@@ -1,4 +1,4 @@
-// The SQL sandbox of SPEC §4 end to end: no ATTACH/DETACH, no file system,
+// The SQL sandbox of docs/protocol.md end to end: no ATTACH/DETACH, no file system,
 // no schema tricks, PRAGMA assignments only when listed in client_pragmas,
 // and a handle left with session state (a listed PRAGMA, a temporary
 // object) closed with reason `reset` instead of reused.
@@ -207,7 +207,7 @@ TEST_F(SandboxTest, ReadingPragmasWork) {
 }
 
 // Reading the journal mode changes nothing, so a read lease may do it as a
-// write lease may (SPEC §4: read_only is for writes).
+// write lease may (docs/protocol.md: read_only is for writes).
 TEST_F(SandboxTest, ReadingTheJournalModeWorksOnEitherLease) {
   LineClient client = Connect();
   for (const std::string mode : {"write", "read"}) {

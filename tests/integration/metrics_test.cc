@@ -1,4 +1,4 @@
-// The metrics endpoint end to end (SPEC §5): the real HTTP scrape, the
+// The metrics endpoint end to end (docs/operations.md, "Metrics"): the real HTTP scrape, the
 // series every dashboard relies on, and promtool's verdict on the format.
 #include <unistd.h>
 

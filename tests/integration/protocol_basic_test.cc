@@ -1,4 +1,4 @@
-// Wire protocol end to end (SPEC §4): hello, ping, ids, acquire, query,
+// Wire protocol end to end (docs/protocol.md): hello, ping, ids, acquire, query,
 // exec, release, one-shot requests and pipelining.
 #include <sys/stat.h>
 

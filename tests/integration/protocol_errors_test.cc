@@ -1,4 +1,4 @@
-// Error codes of SPEC §4, each provoked end to end, and the rule that a bad
+// Error codes of docs/protocol.md, each provoked end to end, and the rule that a bad
 // request never closes the connection.
 #include <chrono>
 #include <string>

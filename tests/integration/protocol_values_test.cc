@@ -1,4 +1,4 @@
-// The value mapping of SPEC §4 end to end: every SQLite storage class
+// The value mapping of docs/protocol.md end to end: every SQLite storage class
 // through parameters, storage and results, bit for bit.
 #include <bit>
 #include <cmath>

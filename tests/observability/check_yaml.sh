@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Static checks of the shipped observability files (SPEC §7) that promtool
+# Static checks of the shipped observability files (docs/operations.md, "Alerts") that promtool
 # does not cover: the dashboard JSON (every panel has a data source and
 # queries, the instance/db variables exist), the sample configurations, the
 # compose file, the Kubernetes manifests, the Grafana provisioning, and that
@@ -44,7 +44,7 @@ def check_litepool_config(where, cfg):
              "admin_uids", "log", "defaults", "databases"}
     for key in cfg:
         if key not in known:
-            fail(where, f"unknown key {key!r} (SPEC §3)")
+            fail(where, f"unknown key {key!r} (docs/configuration.md)")
     if cfg.get("socket") != "/run/litepool/litepool.sock":
         fail(where, "socket must be /run/litepool/litepool.sock (the shared volume)")
     if not str(cfg.get("metrics", {}).get("listen", "")).startswith("0.0.0.0:"):

@@ -160,7 +160,7 @@ TEST_F(HandleTest, NamedParametersWithEachPrefix) {
             (std::vector<Value>{std::string("one"), 2.5, int64_t{3}, std::string("one")}));
 }
 
-// SPEC §4: {"a": 1} binds :a, @a or $a; a statement naming the same
+// docs/protocol.md: {"a": 1} binds :a, @a or $a; a statement naming the same
 // parameter with two prefixes must get the one value in both places.
 TEST_F(HandleTest, NamedParameterUnderSeveralPrefixes) {
   auto h = Open(Mode::kWrite);
@@ -308,7 +308,8 @@ TEST_F(HandleTest, TempObjectsMakeTheHandleUnclean) {
   EXPECT_TRUE(plain->Clean());
 }
 
-// SPEC §2: no temporary table may outlive the lease, however it was named.
+// docs/protocol.md, "Clean return": no temporary table may outlive the lease, however it
+// was named.
 // SQLite reports `CREATE TABLE temp.x` and `CREATE VIEW temp.v` to the
 // authorizer as SQLITE_CREATE_TABLE / SQLITE_CREATE_VIEW with the database
 // name "temp" in its third argument, not as the TEMP action codes.

@@ -560,7 +560,7 @@ TEST_F(PoolTest, ReconfigureRaisesMaximum) {
   pool->Return(std::move(r2));
 }
 
-// A raised maximum on reload (SPEC §3: pool sizes apply to live pools) serves
+// A raised maximum on reload (docs/configuration.md: pool sizes apply to live pools) serves
 // the waiters already queued, in order, before any newcomer.
 TEST_F(PoolTest, RaisedMaximumServesQueuedWaitersFirst) {
   config::PoolLimits limits = Writers(1);

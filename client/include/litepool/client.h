@@ -1,5 +1,5 @@
 // The litepool C++ client: a connection to litepoold over its Unix socket,
-// leases on pooled SQLite handles and the queries run through them (SPEC §4).
+// leases on pooled SQLite handles and the queries run through them (docs/protocol.md).
 //
 //   auto client = litepool::client::Client::Connect(DefaultSocketPath());
 //   if (!client.ok()) return Fail(client.error());

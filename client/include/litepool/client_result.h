@@ -15,7 +15,7 @@ namespace litepool::client {
 // The client-side code for a transport failure: the socket could not be
 // opened, a read or write failed, the daemon closed the connection, or its
 // reply was not a well-formed protocol reply. The daemon never sends it; all
-// other codes are the daemon's own (SPEC §4: "acquire_timeout", "sql_error",
+// other codes are the daemon's own (docs/protocol.md: "acquire_timeout", "sql_error",
 // ...). After an io_error the Client is unusable and every later call fails
 // the same way, because the request/reply stream is no longer in step.
 inline constexpr std::string_view kIoError = "io_error";

@@ -1,4 +1,4 @@
-// SQLite values as the litepool client sends and receives them (SPEC §4:
+// SQLite values as the litepool client sends and receives them (docs/protocol.md:
 // null, integer, float, string, {"$blob": base64}) and statement parameters.
 #pragma once
 
