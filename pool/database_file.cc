@@ -10,12 +10,6 @@
 #include <cstring>
 
 namespace litepool {
-namespace {
-
-std::string ErrnoText(int err) { return std::to_string(err) + ": " + std::strerror(err); }
-
-}  // namespace
-
 DatabaseFile::DatabaseFile(std::string path, int fd, dev_t dev, ino_t ino)
     : path_(std::move(path)), fd_(fd), dev_(dev), ino_(ino) {}
 
@@ -38,7 +32,7 @@ Status DatabaseFile::Claim(const std::string& path, bool create,
                     path + " does not exist (create_if_missing is false, so a lost file is not "
                            "silently replaced by an empty database)");
     }
-    return Status(Code::kStorageError, "cannot open " + path + " (errno " + ErrnoText(err) + ")");
+    return Status(Code::kStorageError, "cannot open " + path + ErrnoSuffix(err));
   }
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int err = errno;
@@ -48,13 +42,13 @@ Status DatabaseFile::Claim(const std::string& path, bool create,
                     path + " is in use by another litepoold (it holds the daemon's lock on the "
                            "file); one daemon per database file");
     }
-    return Status(Code::kStorageError, "cannot lock " + path + " (errno " + ErrnoText(err) + ")");
+    return Status(Code::kStorageError, "cannot lock " + path + ErrnoSuffix(err));
   }
   struct stat st;
   if (::fstat(fd, &st) != 0) {
     int err = errno;
     ::close(fd);
-    return Status(Code::kStorageError, "cannot stat " + path + " (errno " + ErrnoText(err) + ")");
+    return Status(Code::kStorageError, "cannot stat " + path + ErrnoSuffix(err));
   }
   out->reset(new DatabaseFile(path, fd, st.st_dev, st.st_ino));
   return Status();
@@ -77,7 +71,7 @@ Status DatabaseFile::Check() const {
                                          " was removed while open; writes are refused, so that "
                                          "none is acknowledged into a file that is gone");
     }
-    return Status(Code::kStorageError, "cannot stat " + path_ + " (errno " + ErrnoText(err) + ")");
+    return Status(Code::kStorageError, "cannot stat " + path_ + ErrnoSuffix(err));
   }
   if (st.st_dev != dev_ || st.st_ino != ino_) {
     return Status(Code::kFileGone, "the database file " + path_ +

@@ -216,7 +216,7 @@ void Handle::BeginStatement(Millis timeout) {
 std::string Handle::SystemError() const {
   int err = sqlite3_system_errno(db_);
   if (err == 0) return "";
-  return " (errno " + std::to_string(err) + ": " + std::strerror(err) + ")";
+  return ErrnoSuffix(err);
 }
 
 Status Handle::Error(int rc) {

@@ -43,7 +43,7 @@ Status RunPragma(sqlite3* db, const std::string& name, const std::string& value,
 Status OpenError(sqlite3* db, int rc, const std::string& path) {
   std::string why = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   int err = db ? sqlite3_system_errno(db) : 0;
-  if (err != 0) why += std::string(" (errno ") + std::to_string(err) + ": " + std::strerror(err) + ")";
+  if (err != 0) why += ErrnoSuffix(err);
   int extended = db ? sqlite3_extended_errcode(db) : rc;
   std::string message = "cannot open " + path + ": " + why;
   switch (rc & 0xff) {

@@ -74,6 +74,21 @@ bool Pool::TookDownIfMoved(const std::shared_ptr<DatabaseFile>& file, TimePoint 
   return true;
 }
 
+void Pool::TakeIdleLocked(std::vector<std::unique_ptr<Handle>>* out) {
+  for (Side& s : sides_) {
+    for (auto& h : s.idle) {
+      ++s.leased;  // counted as leased until Close() uncounts it
+      out->push_back(std::move(h));
+    }
+    s.idle.clear();
+  }
+}
+
+std::shared_ptr<DatabaseFile> Pool::CurrentFile() const {
+  std::lock_guard lock(mu_);
+  return files_.empty() ? nullptr : files_.back();
+}
+
 void Pool::Recycle() {
   std::vector<std::unique_ptr<Handle>> idle;
   std::shared_ptr<DatabaseFile> file;
@@ -83,13 +98,7 @@ void Pool::Recycle() {
     if (!up_ || shut_down_) return;
     generation = ++generation_;
     if (!files_.empty()) file = files_.back();
-    for (Side& s : sides_) {
-      for (auto& h : s.idle) {
-        ++s.leased;  // Close() uncounts it
-        idle.push_back(std::move(h));
-      }
-      s.idle.clear();
-    }
+    TakeIdleLocked(&idle);
   }
   factory_.SetFile(file, generation);
   for (auto& h : idle) Close(std::move(h), CloseReason::kError);
@@ -106,11 +115,7 @@ void Pool::AdoptFiles(const Pool& other) {
 }
 
 Status Pool::OpenFile() {
-  std::shared_ptr<DatabaseFile> file;
-  {
-    std::lock_guard lock(mu_);
-    if (!files_.empty()) file = files_.back();
-  }
+  std::shared_ptr<DatabaseFile> file = CurrentFile();
   if (read_only_) {
     if (::access(path_.c_str(), F_OK) != 0 && errno == ENOENT) {
       return Status(Code::kDatabaseUnavailable,
@@ -143,13 +148,7 @@ bool Pool::MarkDownLocked(const Status& cause, TimePoint now,
   ever_down_ = true;
   down_cause_ = cause;
   ++generation_;  // handles out on lease are closed when they come back
-  for (Side& s : sides_) {
-    for (auto& h : s.idle) {
-      ++s.leased;  // Close() uncounts it
-      idle->push_back(std::move(h));
-    }
-    s.idle.clear();
-  }
+  TakeIdleLocked(idle);
   return changed;
 }
 
@@ -327,13 +326,8 @@ bool Pool::Return(std::unique_ptr<Handle> handle) {
     bool recover = handle->needs_recovery();
     bool writer_fault = mode == Mode::kWrite;
     Close(std::move(handle), CloseReason::kError);
-    std::shared_ptr<DatabaseFile> file;
-    {
-      std::lock_guard lock(mu_);
-      if (!files_.empty()) file = files_.back();
-    }
     std::vector<std::unique_ptr<Handle>> idle;
-    if (TookDownIfMoved(file, now, &idle)) {
+    if (TookDownIfMoved(CurrentFile(), now, &idle)) {
       for (auto& h : idle) Close(std::move(h), CloseReason::kError);  // reopened by Start()
     } else if (writer_fault) {
       Recycle();
@@ -484,12 +478,8 @@ void Pool::Shutdown(CloseReason reason) {
     std::lock_guard lock(mu_);
     shut_down_ = true;
     shutdown_reason_ = reason;
+    TakeIdleLocked(&idle);
     for (Side& s : sides_) {
-      for (auto& h : s.idle) {
-        ++s.leased;  // Close() uncounts it
-        idle.push_back(std::move(h));
-      }
-      s.idle.clear();
       for (auto& w : s.waiters) waiters.push_back(std::move(w));
       s.waiters.clear();
     }

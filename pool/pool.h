@@ -186,6 +186,10 @@ class Pool {
   // idle handles go to *idle, to close. Returns whether it was.
   bool TookDownIfMoved(const std::shared_ptr<DatabaseFile>& file, TimePoint now,
                        std::vector<std::unique_ptr<Handle>>* idle);
+  // Moves every idle handle into *out, counted as leased until closed.
+  void TakeIdleLocked(std::vector<std::unique_ptr<Handle>>* out);
+  // The file claimed last, or null (read_only databases claim none).
+  std::shared_ptr<DatabaseFile> CurrentFile() const;
   // Whether `h` belongs to the database as it is open now.
   bool CurrentLocked(const Handle& h) const { return up_ && h.generation() == generation_; }
   Side& side(Mode mode) { return sides_[static_cast<size_t>(mode)]; }

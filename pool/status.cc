@@ -1,6 +1,8 @@
 // Wire names of the error codes; the protocol promises they never change.
 #include "pool/status.h"
 
+#include <cstring>
+
 namespace litepool {
 
 const char* CodeName(Code code) {
@@ -31,6 +33,10 @@ const char* CodeName(Code code) {
     case Code::kInternal: return "internal";
   }
   return "internal";
+}
+
+std::string ErrnoSuffix(int err) {
+  return " (errno " + std::to_string(err) + ": " + std::strerror(err) + ")";
 }
 
 int StorageFaultIndex(Code code) {

@@ -39,6 +39,9 @@ enum class Code {
 // The stable wire name of a code ("acquire_timeout", ...).
 const char* CodeName(Code code);
 
+// " (errno N: text)", the system's reason appended to a storage message.
+std::string ErrnoSuffix(int err);
+
 // The storage faults, which are logged and counted by kind, and the codes
 // they are: a full disk, an I/O error, a corrupt file, a file removed or
 // replaced while open.

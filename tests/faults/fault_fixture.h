@@ -10,6 +10,7 @@
 #include <string>
 
 #include "tests/faults/fault_control.h"
+#include "tests/integration/protocol_fixture.h"  // IsOk
 #include "tests/support/daemon.h"
 #include "tests/support/metrics_text.h"
 
@@ -48,11 +49,6 @@ class FaultSwitch {
   std::string path_;
   faults::FaultControl* control_;
 };
-
-inline ::testing::AssertionResult IsOk(const nlohmann::json& reply) {
-  if (reply.is_object() && reply.value("ok", false)) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "expected ok, got " << reply.dump();
-}
 
 class FaultTest : public ::testing::Test {
  protected:
