@@ -55,10 +55,10 @@ TEST_F(ProcessLimitsTest, OutOfFileDescriptorsRefusesWithAReasonAndKeepsMetrics)
   for (int i = 0; i < 80; ++i) {
     clients.emplace_back(daemon_.socket_path());
     LineClient& c = clients.back();
-    if (!c.Send(R"({"op":"ping"})")) {
-      ++refused;  // closed before the ping went out
-      continue;
-    }
+    // A refused client may already be closed: the send may fail, and its
+    // refusal line is still there to read.
+    const char ping[] = "{\"op\":\"ping\"}\n";
+    (void)!::send(c.fd(), ping, sizeof(ping) - 1, MSG_NOSIGNAL);
     auto line = c.ReadLine(milliseconds(2000));
     if (!line) {
       ++silent;
@@ -79,7 +79,8 @@ TEST_F(ProcessLimitsTest, OutOfFileDescriptorsRefusesWithAReasonAndKeepsMetrics)
       << "admitted " << admitted;
   // Clients that leave make room again.
   clients.clear();
-  EXPECT_TRUE(Eventually([&] { return IsOk(Connect().Call({{"op", "ping"}})); }));
+  // (A raw ping: a connect refused meanwhile is not a failure of the test.)
+  EXPECT_TRUE(Eventually([&] { return Pings(daemon_.socket_path()); }));
   std::string log = daemon_.LogText();
   size_t accept_lines = 0;
   for (size_t at = log.find("accept_failed"); at != std::string::npos; at = log.find("accept_failed", at + 1)) {
