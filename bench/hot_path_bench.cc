@@ -19,6 +19,7 @@
 #include "pool/pool_set.h"
 #include "pool/task_runner.h"
 #include "server/dispatcher.h"
+#include "server/in_process_connection.h"
 #include "server/reply.h"
 #include "server/request.h"
 
@@ -129,7 +130,7 @@ BENCHMARK(BM_ReplyEncodePointSelect);
 
 // A daemon's request path without sockets: one pool over a 100k-row table,
 // a lease table, a dispatcher. Requests are granted at once (idle handles),
-// so Run() answers on the calling thread as a worker would.
+// so a request runs on the calling thread as on a session thread.
 struct DispatchWorld {
   std::string dir;
   NullPoolEvents events;
@@ -140,6 +141,8 @@ struct DispatchWorld {
   std::atomic<bool> draining{false};
   server::Services services;
   std::unique_ptr<server::Dispatcher> dispatcher;
+  std::unique_ptr<server::RequestDriver> driver;
+  std::unique_ptr<server::InProcessConnection> connection;
   server::ClientContext client;
   std::string error;
 
@@ -185,24 +188,20 @@ struct DispatchWorld {
     services.clients_connected = [] { return 1; };
     services.counters = [](const std::string&, Mode) { return PoolCounters{}; };
     dispatcher = std::make_unique<server::Dispatcher>(&services);
+    driver = std::make_unique<server::RequestDriver>(dispatcher.get(), &workers);
     client.id = 1;
-    leases.AddClient(client.id, client.peer);
+    connection = std::make_unique<server::InProcessConnection>(driver.get(), client, Millis(1000));
   }
   ~DispatchWorld() {
-    leases.RemoveClient(client.id);
+    connection.reset();
     workers.Stop();
     std::error_code ignored;
     if (!dir.empty()) std::filesystem::remove_all(dir, ignored);
   }
 
-  // As a session runs a request: from the I/O thread, and whatever could
-  // block continued (here, on this thread, as a worker would).
-  std::string Run(std::string_view line) {
-    server::Completion ignore = [](server::Outcome) {};
-    server::Outcome o = dispatcher->Run(client, line, ignore, server::Place::kIoThread);
-    if (o.rest) o = dispatcher->Continue(client, std::move(*o.rest), ignore);
-    return std::move(o.reply);
-  }
+  // As a session runs a request: from this thread as far as it goes
+  // without blocking, the rest on the worker.
+  std::string Run(std::string_view line) { return connection->Run(line); }
 };
 
 DispatchWorld& World() {

@@ -1,8 +1,7 @@
 // litepool_load: litepoold measured beside its limits in one run. Starts an
 // echo server (the physical limit of a socket daemon here), litepoold as
-// shipped and litepoold handing every request to a worker thread (its
-// earlier model, LITEPOOL_BENCH_EXECUTION=workers), runs every
-// scenario against each, back to back, and prints medians and ratios; then
+// built and, with --baseline, another litepoold binary (the previous main,
+// say) to compare with, runs every scenario against each, back to back, and prints medians and ratios; then
 // the in-process SQLite floor, idle memory and the lease soak.
 // Usage: litepool_load --help. Results: bench/RESULTS.md.
 #include <sys/utsname.h>
@@ -39,7 +38,7 @@ const char kUsage[] =
     "usage: litepool_load [options]\n"
     "  --daemon PATH        litepoold to start (default: ../server/litepoold beside this binary)\n"
     "  --socket PATH        use a running litepoold instead: its database 'main' gets the\n"
-    "                       tables kv and w (created if missing); no workers target, floor or\n"
+    "                       tables kv and w (created if missing); no baseline target, floor or\n"
     "                       memory tests then\n"
     "  --daemon-pid PID     with --socket: the running litepoold's pid, for its CPU figures\n"
     "  --echo PATH          echo_server to start (default: beside this binary)\n"
@@ -48,9 +47,10 @@ const char kUsage[] =
     "  --scenarios LIST     point_select,lease10,acquire_release,insert,mixed (default: all);\n"
     "                       also point_select_auto, insert_auto (one-shots in mode auto)\n"
     "  --clients LIST       connection counts (default 1,8,64)\n"
-    "  --targets LIST       echo,litepoold,workers,litepoold_lib (default echo,litepoold,workers)\n"
-    "  --workers-scenarios L scenarios also run with LITEPOOL_BENCH_EXECUTION=workers\n"
-    "                       (default point_select,acquire_release)\n"
+    "  --targets LIST       echo,litepoold,baseline,litepoold_lib (default echo,litepoold, and\n"
+    "                       baseline when --baseline is given)\n"
+    "  --baseline PATH      another litepoold to measure beside this one in the same run (the\n"
+    "                       previous main's build, say): target 'baseline'\n"
     "  --seconds S          measured seconds per run (default 5)\n"
     "  --warmup S           unmeasured seconds before each run (default 0.5)\n"
     "  --repeat N           repeats of the whole matrix; medians are reported (default 3)\n"
@@ -75,8 +75,9 @@ struct Args {
   std::vector<std::string> scenarios = {"point_select", "lease10", "acquire_release", "insert",
                                         "mixed"};
   std::vector<int> clients = {1, 8, 64};
-  std::vector<std::string> targets = {"echo", "litepoold", "workers"};
-  std::vector<std::string> workers_scenarios = {"point_select", "acquire_release"};
+  std::vector<std::string> targets = {"echo", "litepoold"};
+  bool targets_given = false;
+  std::string baseline;
   double seconds = 5;
   double warmup = 0.5;
   int repeat = 3;
@@ -136,10 +137,12 @@ bool ParseArgs(int argc, char** argv, Args* a, std::string* error) {
       while (words >> w) a->daemon_prefix.push_back(w);
     } else if (flag == "--scenarios")
       a->scenarios = SplitList(v);
-    else if (flag == "--targets")
+    else if (flag == "--targets") {
       a->targets = SplitList(v);
-    else if (flag == "--workers-scenarios")
-      a->workers_scenarios = SplitList(v);
+      a->targets_given = true;
+    }
+    else if (flag == "--baseline")
+      a->baseline = v;
     else if (flag == "--clients") {
       a->clients.clear();
       for (const auto& c : SplitList(v)) a->clients.push_back(std::atoi(c.c_str()));
@@ -179,13 +182,15 @@ bool ParseArgs(int argc, char** argv, Args* a, std::string* error) {
     }
   }
   for (const auto& t : a->targets) {
-    if (t != "echo" && t != "litepoold" && t != "workers" && t != "litepoold_lib") {
+    if (t != "echo" && t != "litepoold" && t != "baseline" && t != "litepoold_lib") {
       *error = "unknown target " + t;
       return false;
     }
   }
-  if (!a->socket.empty()) {
-    a->targets.erase(std::remove(a->targets.begin(), a->targets.end(), "workers"), a->targets.end());
+  if (!a->baseline.empty() && !a->targets_given) a->targets.push_back("baseline");
+  if (a->baseline.empty() || !a->socket.empty()) {
+    a->targets.erase(std::remove(a->targets.begin(), a->targets.end(), "baseline"),
+                     a->targets.end());
   }
   return true;
 }
@@ -198,7 +203,8 @@ std::string Beside(const char* argv0, const std::string& relative) {
 // One litepoold in its own directory with its own copy of the bench database.
 class DaemonUnderTest {
  public:
-  bool Start(const Args& a, const std::string& dir, bool workers_mode, std::string* error) {
+  bool Start(const Args& a, const std::string& dir, const std::string& daemon,
+             std::string* error) {
     dir_ = dir;
     std::filesystem::create_directories(dir);
     socket_ = dir + "/litepool.sock";
@@ -216,9 +222,8 @@ class DaemonUnderTest {
     };
     std::ofstream(dir + "/litepool.json") << config.dump(2) << "\n";
     std::vector<std::string> env;
-    if (workers_mode) env.push_back("LITEPOOL_BENCH_EXECUTION=workers");
     std::vector<std::string> argv = a.daemon_prefix;
-    argv.insert(argv.end(), {a.daemon, "--config", dir + "/litepool.json"});
+    argv.insert(argv.end(), {daemon, "--config", dir + "/litepool.json"});
     if (!proc_.Start(argv, env, dir + "/daemon.log", error)) {
       return false;
     }
@@ -382,21 +387,21 @@ int Main(int argc, char** argv) {
       return 1;
     }
   }
-  DaemonUnderTest shipped, workers_daemon;
+  DaemonUnderTest shipped, baseline_daemon;
   std::string shipped_socket = a.socket;
   pid_t shipped_pid = a.socket.empty() ? -1 : a.daemon_pid;
   bool need_shipped = Contains(a.targets, "litepoold") || Contains(a.targets, "litepoold_lib") ||
-                      (Contains(a.targets, "echo") && !Contains(a.targets, "workers"));
+                      (Contains(a.targets, "echo") && !Contains(a.targets, "baseline"));
   if (a.socket.empty() && need_shipped) {
-    if (!shipped.Start(a, scratch.path() + "/litepoold", false, &error)) {
+    if (!shipped.Start(a, scratch.path() + "/litepoold", a.daemon, &error)) {
       std::cerr << "litepool_load: " << error << "\n";
       return 1;
     }
     shipped_socket = shipped.socket();
     shipped_pid = shipped.pid();
   }
-  if (Contains(a.targets, "workers") &&
-      !workers_daemon.Start(a, scratch.path() + "/workers", true, &error)) {
+  if (Contains(a.targets, "baseline") &&
+      !baseline_daemon.Start(a, scratch.path() + "/baseline", a.baseline, &error)) {
     std::cerr << "litepool_load: " << error << "\n";
     return 1;
   }
@@ -406,7 +411,7 @@ int Main(int argc, char** argv) {
   }
   error.clear();
   ReplySizes sizes =
-      ProbeReplySizes(shipped_socket.empty() ? workers_daemon.socket() : shipped_socket, &error);
+      ProbeReplySizes(shipped_socket.empty() ? baseline_daemon.socket() : shipped_socket, &error);
   if (!error.empty()) fail(error);
   out["reply_bytes"] = {{"point_select", sizes[Step::kPointSelect]},
                         {"insert", sizes[Step::kInsert]},
@@ -420,7 +425,6 @@ int Main(int argc, char** argv) {
     for (const auto& s : a.scenarios) {
       for (int c : a.clients) {
         for (const auto& t : a.targets) {
-          if (t == "workers" && !Contains(a.workers_scenarios, s)) continue;
           LoadOptions o;
           o.scenario = *ParseScenario(s);
           o.connections = c;
@@ -434,9 +438,9 @@ int Main(int argc, char** argv) {
             o.socket = echo_socket;
             o.echo = true;
             o.server_pid = echo.pid();
-          } else if (t == "workers") {
-            o.socket = workers_daemon.socket();
-            o.server_pid = workers_daemon.pid();
+          } else if (t == "baseline") {
+            o.socket = baseline_daemon.socket();
+            o.server_pid = baseline_daemon.pid();
           } else {
             o.socket = shipped_socket;
             o.server_pid = shipped_pid;
@@ -482,7 +486,7 @@ int Main(int argc, char** argv) {
     out["pgbench_tps"] = p;
   }
   echo.Stop();
-  workers_daemon.Stop();
+  baseline_daemon.Stop();
 
   // The floor: the same point select in this process.
   if (a.floor_seconds > 0 && a.socket.empty()) {
@@ -511,7 +515,7 @@ int Main(int argc, char** argv) {
   // Memory and scale, each on a fresh daemon.
   if (a.idle_conns > 0 && a.socket.empty()) {
     DaemonUnderTest fresh;
-    if (!fresh.Start(a, scratch.path() + "/idle", false, &error)) {
+    if (!fresh.Start(a, scratch.path() + "/idle", a.daemon, &error)) {
       fail(error);
     } else {
       IdleResult r = MeasureIdleConnections(fresh.socket(), fresh.pid(), a.idle_conns);
@@ -549,7 +553,7 @@ int Main(int argc, char** argv) {
   }
   if (a.soak_cycles > 0 && a.socket.empty()) {
     DaemonUnderTest fresh;
-    if (!fresh.Start(a, scratch.path() + "/soak", false, &error)) {
+    if (!fresh.Start(a, scratch.path() + "/soak", a.daemon, &error)) {
       fail(error);
     } else {
       std::cout << "\n== Soak: " << a.soak_cycles

@@ -25,15 +25,15 @@ struct RatioDef {
 const RatioDef kRatios[] = {
     {"litepoold/echo rt/s", "litepoold", "echo", &RunRecord::rt_per_s},
     {"litepoold/echo p99", "litepoold", "echo", &RunRecord::p99_us},
-    {"workers/echo rt/s", "workers", "echo", &RunRecord::rt_per_s},
-    {"litepoold/workers rt/s", "litepoold", "workers", &RunRecord::rt_per_s},
-    {"litepoold/workers p99", "litepoold", "workers", &RunRecord::p99_us},
+    {"baseline/echo rt/s", "baseline", "echo", &RunRecord::rt_per_s},
+    {"litepoold/baseline rt/s", "litepoold", "baseline", &RunRecord::rt_per_s},
+    {"litepoold/baseline p99", "litepoold", "baseline", &RunRecord::p99_us},
     {"lib/raw rt/s", "litepoold_lib", "litepoold", &RunRecord::rt_per_s},
     // Server CPU per round trip: less sensitive than throughput to other
     // tenants of a shared machine (a one-thread server gets a smaller
     // fair share of contended cores than a many-thread one).
     {"litepoold/echo srv_cpu", "litepoold", "echo", &RunRecord::server_cpu_us_per_rt},
-    {"litepoold/workers srv_cpu", "litepoold", "workers", &RunRecord::server_cpu_us_per_rt},
+    {"litepoold/baseline srv_cpu", "litepoold", "baseline", &RunRecord::server_cpu_us_per_rt},
 };
 
 std::string Fixed(double v, int decimals) {
@@ -217,8 +217,8 @@ nlohmann::ordered_json Report::RatiosJson(const std::vector<std::string>& scenar
         if (auto cell = Median(s, c, "litepoold")) {
           ratios["litepoold/pgbouncer tps"] = cell->median.rt_per_s / pg->second;
         }
-        if (auto cell = Median(s, c, "workers")) {
-          ratios["workers/pgbouncer tps"] = cell->median.rt_per_s / pg->second;
+        if (auto cell = Median(s, c, "baseline")) {
+          ratios["baseline/pgbouncer tps"] = cell->median.rt_per_s / pg->second;
         }
       }
       if (!ratios.empty()) out.push_back({{"scenario", s}, {"clients", c}, {"ratios", ratios}});

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # The whole comparison in one command: builds Release, then measures
-# litepoold (as shipped, and handing every request to a worker) beside the
-# echo server, the in-process SQLite floor and PgBouncer + PostgreSQL, plus
+# litepoold (as built, and optionally another revision's build beside it)
+# beside the echo server, the in-process SQLite floor and PgBouncer + PostgreSQL, plus
 # idle memory, the 1M-cycle soak and the hot-path micro-benchmarks, and
 # prints the ratios.
 #
 #   bench/run.sh [litepool_load options...]     # e.g. --seconds 2 --repeat 1
 #
 # Environment: BUILD_DIR (default build-bench beside this repo's sources),
-# PGBOUNCER=0 to skip PgBouncer, JOBS (default 2). Figures go to stdout and
+# PGBOUNCER=0 to skip PgBouncer, JOBS (default 2), BASELINE=REV (a git
+# revision, e.g. BASELINE=HEAD~3: its litepoold is built too and measured
+# in the same run as target "baseline", for before/after ratios). Figures go to stdout and
 # to $BUILD_DIR/bench-results/ (load.json, pgbench.json, hot_path.json).
 # Takes about 15 minutes with the defaults. Results: bench/RESULTS.md.
 set -euo pipefail
@@ -21,6 +23,18 @@ results=$build/bench-results
 cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DLITEPOOL_BUILD_TESTS=ON >/dev/null
 cmake --build "$build" -j"$jobs" --target litepool_load litepoold echo_server hot_path_bench reaper_bench
 mkdir -p "$results"
+
+baseline_args=()
+if [[ -n "${BASELINE:-}" ]]; then
+  bsrc=$build/baseline-src
+  rm -rf "$bsrc" && mkdir -p "$bsrc"
+  git -C "$src" archive "$BASELINE" | tar -x -C "$bsrc"
+  cmake -S "$bsrc" -B "$build/baseline" -DCMAKE_BUILD_TYPE=Release -DLITEPOOL_BUILD_TESTS=OFF \
+    -DLITEPOOL_BUILD_BENCH=OFF >/dev/null
+  cmake --build "$build/baseline" -j"$jobs" --target litepoold
+  baseline_args=(--baseline "$build/baseline/server/litepoold")
+  echo "baseline: $BASELINE ($(git -C "$src" rev-parse --short "$BASELINE"))"
+fi
 
 echo "== Machine =="
 echo "nproc: $(nproc)"
@@ -42,7 +56,7 @@ fi
 
 echo "== litepool_load =="
 "$build/bench/litepool_load" --daemon "$build/server/litepoold" --echo "$build/bench/echo_server" \
-  --json "$results/load.json" "${pg_args[@]}" "$@"
+  --json "$results/load.json" "${pg_args[@]}" "${baseline_args[@]}" "$@"
 echo
 
 echo "== Hot-path micro-benchmarks (median of 5) =="

@@ -1,6 +1,7 @@
 // libFuzzer target for the request path: each input is up to kMaxLines
-// request lines, each decoded (DecodeRequest) and run (Dispatcher::Run)
-// against a real pool on a temp database, as one client connection. Besides
+// request lines, each run through the request driver (as a session runs
+// it: decode, dispatch, quick run, worker) against a real pool on a temp
+// database, as one client connection. Besides
 // the sanitizers' findings it checks the protocol's promises on every reply:
 // one JSON object on one line, `ok` a boolean, a failure carrying a known
 // error code and a message, never `internal`, and the request's `id` echoed.
@@ -18,6 +19,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <future>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -31,6 +33,8 @@
 #include "pool/reaper.h"
 #include "pool/task_runner.h"
 #include "server/dispatcher.h"
+#include "server/in_process_connection.h"
+#include "server/request_driver.h"
 #include "server/services.h"
 
 namespace litepool::fuzz {
@@ -38,7 +42,6 @@ namespace {
 
 using server::ClientContext;
 using server::Dispatcher;
-using server::Outcome;
 
 constexpr size_t kMaxLines = 8;
 constexpr size_t kMaxLineBytes = 4096;
@@ -50,12 +53,14 @@ struct World {
   NullPoolEvents events;
   PoolSet pools;
   LeaseTable leases{RealTime()};
-  TaskRunner workers{2, "fuzz-work"};
+  // One worker: what it was given before a later task has run by then.
+  TaskRunner workers{1, "fuzz-work"};
   Reaper reaper{&pools, &leases, &workers, RealTime(), Millis(1000), nullptr};  // not started
   std::atomic<int64_t> max_result_bytes{64 * 1024};
   std::atomic<bool> draining{false};
   server::Services services;
   std::unique_ptr<Dispatcher> dispatcher;
+  std::unique_ptr<server::RequestDriver> driver;
   ClientId next_client = 1;
 };
 
@@ -111,42 +116,6 @@ void CheckReply(std::string_view line, const std::string& reply) {
       Fail("a different id came back", line, reply);
     }
   }
-}
-
-// Waits for the reply of a queued acquire that was granted after all.
-struct LateReply {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
-  std::string reply;
-};
-
-std::string RunLine(const ClientContext& client, std::string_view line) {
-  auto late = std::make_shared<LateReply>();
-  server::Completion complete = [late](Outcome o) {
-    // Moved to the writer's queue: time it out as the session would, unless
-    // it was granted already (then its reply comes through here again).
-    if (o.queued && !o.pool->CancelWaiter(o.mode, o.waiter, AcquireResult::kTimeout)) return;
-    std::lock_guard lock(late->mu);
-    late->reply = std::move(o.reply);
-    late->done = true;
-    late->cv.notify_all();
-  };
-  // As a session runs it: from the I/O thread, then on a worker whatever
-  // could block (here on this thread; the Dispatcher cannot tell).
-  Outcome outcome = world->dispatcher->Run(client, line, complete, server::Place::kIoThread);
-  if (outcome.rest) {
-    outcome = world->dispatcher->Continue(client, std::move(*outcome.rest), complete);
-  }
-  if (!outcome.queued) return outcome.reply;
-  // One connection runs one request at a time and leases are returned after
-  // every input, so a wait is rare; answer it as the session's timer would.
-  if (outcome.pool->CancelWaiter(outcome.mode, outcome.waiter, AcquireResult::kTimeout)) {
-    return "";  // the session would answer acquire_timeout itself
-  }
-  std::unique_lock lock(late->mu);
-  late->cv.wait(lock, [&] { return late->done; });
-  return late->reply;
 }
 
 // The lease id in a successful acquire's reply, if any.
@@ -211,6 +180,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     return decltype(s.counters)::result_type{};
   };
   world->dispatcher = std::make_unique<server::Dispatcher>(&world->services);
+  world->driver = std::make_unique<server::RequestDriver>(world->dispatcher.get(), &world->workers);
   return 0;
 }
 
@@ -221,10 +191,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   client.id = world->next_client++;
   // Odd first bytes make the client a non-admin, non-root peer.
   client.peer = {static_cast<int>(::getpid()), size > 0 && (data[0] & 1) ? 65534u : 0u, 0};
-  world->leases.AddClient(client.id, client.peer);
-
   std::string_view input(reinterpret_cast<const char*>(data), size);
   std::string lease;
+  // A wait for a handle answers acquire_timeout at once: one client, so
+  // nobody else would free it.
+  auto connection =
+      std::make_unique<server::InProcessConnection>(world->driver.get(), client, Millis(0));
   for (size_t n = 0; n < kMaxLines && !input.empty(); ++n) {
     size_t nl = input.find('\n');
     std::string line(input.substr(0, std::min(nl, kMaxLineBytes)));
@@ -234,15 +206,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (size_t at; !lease.empty() && (at = line.find("@lease@")) != std::string::npos;) {
       line.replace(at, 7, lease);
     }
-    std::string reply = RunLine(client, line);
-    if (reply.empty()) continue;  // a queued acquire that timed out
+    std::string reply = connection->Run(line);
     CheckReply(line, reply);
     RememberLease(reply, &lease);
   }
 
-  // The connection closes: its leases go back, rolled back.
-  for (TakenLease& taken : world->leases.RemoveClient(client.id)) {
-    taken.pool->Return(std::move(taken.handle));
-  }
+  // The connection closes: its leases go back, rolled back on the worker,
+  // and are back before the next input starts.
+  connection.reset();
+  std::promise<void> flushed;
+  world->workers.Post([&flushed] { flushed.set_value(); });
+  flushed.get_future().wait();
   return 0;
 }

@@ -11,11 +11,7 @@ namespace litepool::server {
 
 Outcome Dispatcher::Backup(Call& call) {
   Request& req = call.req;
-  auto fail = [&req](const Status& st) {
-    Outcome o;
-    o.reply = ErrorReply(req.id_json, st);
-    return o;
-  };
+  auto fail = [&req](const Status& st) -> Outcome { return Answer{ErrorReply(req.id_json, st)}; };
   if (!IsAdmin(call.client)) {
     log::Warn("access_denied")
         .Str("op", "backup")
@@ -36,10 +32,7 @@ Outcome Dispatcher::Backup(Call& call) {
   }
   if (call.place == Place::kIoThread) {
     // The copy takes as long as the database is large: a worker's job.
-    Outcome o;
-    o.rest = std::make_unique<Continuation>();
-    o.rest->request = std::move(req);
-    return o;
+    return Handover{RunOnWorker{std::move(req)}};
   }
   const ClientId client = call.client.id;
   LeaseTable* leases = services_->leases;
@@ -50,13 +43,7 @@ Outcome Dispatcher::Backup(Call& call) {
   BackupOutcome done;
   st = RunBackup(pool->wal().get(), target, cancelled, services_->wal_events(pool->name()), &done);
   if (!st.ok()) return fail(st);
-  Outcome o;
-  ReplyWriter w(&o.reply, req.id_json);
-  w.Key("db").String(pool->name()).Key("file").String(target);
-  w.Key("bytes").Int(done.bytes).Key("pages").Int(done.pages);
-  w.Key("duration_ms").Int(static_cast<int64_t>(done.seconds * 1000));
-  w.Finish();
-  return o;
+  return Answer{BackupReply(req.id_json, pool->name(), target, done)};
 }
 
 }  // namespace litepool::server

@@ -64,9 +64,7 @@ Daemon::Daemon(config::Config config)
       drain_timer_(io_),
       leases_(RealTime()),
       max_result_bytes_(config_.max_result_bytes),
-      max_request_bytes_(static_cast<size_t>(config_.max_request_bytes)),
-      quick_runs_(std::getenv("LITEPOOL_BENCH_EXECUTION") == nullptr ||
-                  std::string(std::getenv("LITEPOOL_BENCH_EXECUTION")) != "workers") {}
+      max_request_bytes_(static_cast<size_t>(config_.max_request_bytes)) {}
 
 Daemon::~Daemon() = default;
 
@@ -104,6 +102,7 @@ Status Daemon::Start() {
   services_.backup_dir = config_.backup_dir;
   services_.wal_events = wal_events;
   dispatcher_ = std::make_unique<Dispatcher>(&services_);
+  driver_ = std::make_unique<RequestDriver>(dispatcher_.get(), workers_.get());
 
   std::string metrics_url;
   if (!config_.metrics_listen.empty()) {
@@ -112,14 +111,17 @@ Status Daemon::Start() {
       return Status(Code::kInternal, error);
     }
   }
+  session_threads_ =
+      std::make_unique<SessionThreads>(SessionThreads::DefaultCount(std::thread::hardware_concurrency()));
+  // Connections are accepted straight onto the session thread that will
+  // serve them, dealt round-robin.
   listener_ = std::make_unique<Listener>(
       io_, ListenerOptions{config_.socket, config_.socket_mode, config_.allowed_uids},
+      [this]() -> asio::io_context& { return session_threads_->Next(); },
       [this](const ClientInfo& peer) { return Admit(peer); },
       [this](Listener::Socket socket, const ClientInfo& peer) { Accept(std::move(socket), peer); });
   Status st = listener_->Open();
   if (!st.ok()) return st;
-  session_threads_ =
-      std::make_unique<SessionThreads>(SessionThreads::DefaultCount(std::thread::hardware_concurrency()));
   session_threads_->Start();
   reaper_->Start();
   checkpointer_->Start();
@@ -360,27 +362,19 @@ Status Daemon::Admit(const ClientInfo&) const {
 
 void Daemon::Accept(Listener::Socket socket, const ClientInfo& peer) {
   ClientContext client{next_client_++, peer};
-  // Move the connection to the thread that will serve it.
-  asio::io_context& io = session_threads_->Next();
-  boost::system::error_code ec;
-  int fd = socket.release(ec);
-  Session::Socket moved(io);
-  if (!ec) moved.assign(asio::local::stream_protocol(), fd, ec);
-  if (ec) {
-    if (fd >= 0 && !moved.is_open()) ::close(fd);
-    log::Warn("accept_failed").Str("error", ec.message());
-    return;
-  }
-  auto session = std::make_shared<Session>(io, std::move(moved), client, this);
+  auto& io = static_cast<asio::io_context&>(socket.get_executor().context());
+  auto session = std::make_shared<Session>(io, std::move(socket), client, driver_.get(),
+                                           max_request_bytes_,
+                                           [this](ClientId id) { SessionClosed(id); });
   sessions_.emplace(client.id, session);
   ++client_count_;
   metrics_->ClientConnected();
   asio::post(io, [session] { session->Start(); });
 }
 
-void Daemon::SessionClosed(Session* session) {
+void Daemon::SessionClosed(ClientId id) {
   // On the session's thread; sessions_ belongs to the main thread.
-  asio::post(io_, [this, id = session->id()] {
+  asio::post(io_, [this, id] {
     if (sessions_.erase(id) > 0) {
       --client_count_;
       metrics_->ClientDisconnected();

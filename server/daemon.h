@@ -21,6 +21,7 @@
 #include "pool/task_runner.h"
 #include "server/dispatcher.h"
 #include "server/listener.h"
+#include "server/request_driver.h"
 #include "server/session.h"
 #include "server/session_threads.h"
 
@@ -28,22 +29,14 @@ namespace litepool::server {
 
 // Constructed and run on the main thread, which runs accept, signals,
 // reload and the drain; client sessions run on the SessionThreads.
-class Daemon final : public SessionHost {
+class Daemon final {
  public:
   explicit Daemon(config::Config config);
-  ~Daemon() override;
+  ~Daemon();
 
   // Starts everything, serves until SIGTERM/SIGINT has drained, and returns
   // the process exit code (0 after a clean drain, 1 if it could not start).
   int Run();
-
-  // SessionHost
-  Dispatcher& dispatcher() override { return *dispatcher_; }
-  TaskRunner& workers() override { return *workers_; }
-  LeaseTable& leases() override { return leases_; }
-  size_t max_request_bytes() const override { return max_request_bytes_; }
-  bool quick_runs() const override { return quick_runs_; }
-  void SessionClosed(Session* session) override;
 
  private:
   Status Start();
@@ -57,6 +50,8 @@ class Daemon final : public SessionHost {
   void FinishDrain();
   void Accept(Listener::Socket socket, const ClientInfo& peer);
   Status Admit(const ClientInfo& peer) const;
+  // On the session's thread: the session with this id has stopped.
+  void SessionClosed(ClientId id);
 
   config::Config config_;
   boost::asio::io_context io_;
@@ -72,6 +67,7 @@ class Daemon final : public SessionHost {
   std::unique_ptr<Checkpointer> checkpointer_;
   Services services_;
   std::unique_ptr<Dispatcher> dispatcher_;
+  std::unique_ptr<RequestDriver> driver_;
   std::unique_ptr<Listener> listener_;
   std::unique_ptr<SessionThreads> session_threads_;
   // Pools a reload removed: kept alive until exit, since their last leases
@@ -80,7 +76,6 @@ class Daemon final : public SessionHost {
 
   std::atomic<int64_t> max_result_bytes_;
   const size_t max_request_bytes_;
-  const bool quick_runs_;
   std::atomic<bool> draining_{false};
   std::chrono::steady_clock::time_point drain_deadline_;
   std::atomic<int> client_count_{0};

@@ -1,93 +1,15 @@
-// The ops of docs/protocol.md.
+// The ops of docs/protocol.md, "Operations".
 #include "server/dispatcher.h"
-
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 
-#include "litepool/version.h"
 #include "log/log.h"
+#include "pool/wal_report.h"
 #include "server/reply.h"
-#include "server/wal_reply.h"
 
 namespace litepool::server {
 namespace {
-
-// Streams a query's rows into the reply line, and stops the query when the
-// reply would pass max_result_bytes.
-class ResultWriter final : public RowSink {
- public:
-  ResultWriter(std::string* out, std::string_view id_json, int64_t max_bytes, bool decltypes)
-      : writer_(out, id_json), start_(out->size()), max_bytes_(max_bytes), decltypes_(decltypes) {}
-
-  void Columns(const std::vector<std::string_view>& names) override {
-    writer_.Key("columns").BeginArray();
-    for (auto n : names) writer_.String(n);
-    writer_.EndArray();
-    if (!decltypes_) writer_.Key("rows").BeginArray();
-  }
-
-  bool WantsDeclTypes() const override { return decltypes_; }
-  void DeclTypes(const std::vector<const char*>& types) override {
-    writer_.Key("decltypes").BeginArray();
-    for (const char* t : types) {
-      if (t != nullptr) {
-        writer_.String(t);
-      } else {
-        writer_.Null();
-      }
-    }
-    writer_.EndArray().Key("rows").BeginArray();
-  }
-
-  // Memory stays near max_result_bytes however large the result
-  // (docs/operations.md, "Memory"): a row that would pass the limit is
-  // refused before it is written, and a reply that grows large is given
-  // its full size once, so no doubling realloc holds two copies.
-  Status Row(const std::vector<ValueView>& cells) override {
-    std::string* out = writer_.out();
-    int64_t used = static_cast<int64_t>(out->size() - start_);
-    int64_t row = 0;
-    for (const auto& c : cells) {
-      row += 24;  // a number, a null, the punctuation
-      if (c.type == ValueType::kText) row += static_cast<int64_t>(c.bytes.size());
-      if (c.type == ValueType::kBlob) row += static_cast<int64_t>(c.bytes.size()) * 4 / 3;
-    }
-    if (used + row > max_bytes_) return TooLarge();
-    if (used > kReserveAt && !reserved_) {
-      out->reserve(start_ + static_cast<size_t>(max_bytes_) + kSlack);
-      reserved_ = true;
-    }
-    writer_.BeginArray();
-    for (const auto& c : cells) writer_.Cell(c);
-    writer_.EndArray();
-    if (static_cast<int64_t>(out->size() - start_) > max_bytes_) return TooLarge();
-    return Status();
-  }
-
-  void Finish(const StatementOutcome& outcome) {
-    writer_.EndArray();
-    writer_.Key("changes").Int(outcome.changes);
-    writer_.Key("last_insert_rowid").Int(outcome.last_insert_rowid);
-    writer_.Finish();
-  }
-
- private:
-  Status TooLarge() const {
-    return Status(Code::kResultTooLarge, "the result is larger than max_result_bytes (" +
-                                             std::to_string(max_bytes_) +
-                                             "); add a LIMIT or select fewer columns");
-  }
-
-  static constexpr int64_t kReserveAt = 256 << 10;
-  static constexpr size_t kSlack = 64 << 10;  // the reply's tail; escapes in the last row
-  ReplyWriter writer_;
-  size_t start_;
-  int64_t max_bytes_;
-  bool decltypes_;
-  bool reserved_ = false;
-};
 
 // How long a statement may run on the I/O thread before it is handed to a
 // worker: long enough for point queries and short scans, short enough that
@@ -98,36 +20,9 @@ double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-std::string Simple(std::string_view id_json) {
-  std::string out;
-  ReplyWriter(&out, id_json).Finish();
-  return out;
-}
+Outcome Fail(const Request& req, const Status& st) { return Answer{ErrorReply(req.id_json, st)}; }
 
-Outcome Done(std::string reply) {
-  Outcome o;
-  o.reply = std::move(reply);
-  return o;
-}
-
-Outcome Fail(const Request& req, const Status& st) { return Done(ErrorReply(req.id_json, st)); }
-
-// Hands the rest of `req` to a worker, from `stage`.
-Outcome Later(Continuation::Stage stage, Request& req) {
-  Outcome o;
-  o.rest = std::make_unique<Continuation>();
-  o.rest->stage = stage;
-  o.rest->request = std::move(req);
-  return o;
-}
-
-Outcome ReleaseReply(std::string_view id_json, bool rolled_back) {
-  std::string out;
-  ReplyWriter w(&out, id_json);
-  w.Key("rolled_back").Bool(rolled_back);
-  w.Finish();
-  return Done(std::move(out));
-}
+Outcome OnWorker(Request& req) { return Handover{RunOnWorker{std::move(req)}}; }
 
 }  // namespace
 
@@ -144,57 +39,134 @@ struct Dispatcher::Pending {
 
 Dispatcher::Dispatcher(const Services* services) : services_(services) {}
 
-Outcome Dispatcher::Run(const ClientContext& client, std::string_view line,
-                        const Completion& complete, Place place) {
-  static constexpr OpFn kTable[] = {
-      &Dispatcher::Hello,     &Dispatcher::Ping,    &Dispatcher::Acquire, &Dispatcher::Statement,
-      &Dispatcher::Statement, &Dispatcher::Release, &Dispatcher::Stats,   &Dispatcher::Leases,
-      &Dispatcher::Backup,
-  };
+void Dispatcher::ClientJoined(const ClientContext& client) {
+  services_->leases->AddClient(client.id, client.peer);
+}
+
+void Dispatcher::ClientGone(const ClientContext& client) {
+  auto taken = std::make_shared<std::vector<TakenLease>>(services_->leases->RemoveClient(client.id));
+  if (taken->empty()) return;
+  log::Debug("client_leases_released").Int("pid", client.peer.pid).Int("count", taken->size());
+  services_->workers->Post([taken] {
+    for (TakenLease& lease : *taken) lease.pool->Return(std::move(lease.handle));
+  });
+}
+
+Outcome Dispatcher::Run(const ClientContext& client, std::string_view line, Place place,
+                        const Completion& complete) {
   Request req;
   Status st = DecodeRequest(line, &req);
   if (!st.ok()) return Fail(req, st);
+  return RunDecoded(client, req, place, complete);
+}
+
+Outcome Dispatcher::RunDecoded(const ClientContext& client, Request& req, Place place,
+                               const Completion& complete) {
   Call call{client, req, complete, place};
-  return (this->*kTable[static_cast<size_t>(req.op)])(call);
+  switch (req.op) {
+    case Op::kHello: return Hello(call);
+    case Op::kPing: return Ping(call);
+    case Op::kAcquire: return Acquire(call);
+    case Op::kQuery:
+    case Op::kExec: return req.has_lease ? Statement(call) : OneShot(call);
+    case Op::kRelease: return Release(call);
+    case Op::kStats: return Stats(call);
+    case Op::kLeases: return Leases(call);
+    case Op::kBackup: return Backup(call);
+  }
+  return Fail(req, Status(Code::kInternal, "unknown op"));
 }
 
 Outcome Dispatcher::Continue(const ClientContext& client, Continuation rest,
                              const Completion& complete) {
-  Request& req = rest.request;
-  switch (rest.stage) {
-    case Continuation::Stage::kRequest: {
-      Call call{client, req, complete, Place::kWorker};
-      if (req.op == Op::kAcquire) return Acquire(call);
-      if (req.op == Op::kRelease) return Release(call);
-      if (req.op == Op::kBackup) return Backup(call);
-      return Statement(call);
-    }
-    case Continuation::Stage::kOneShot: {
-      LeaseRun run = RunOneShot(client.id, rest.lease, req, Place::kWorker);
-      if (!run.needs_writer) return Done(std::move(run.reply));
-      Call call{client, req, complete, Place::kWorker};
-      return ToWriter(call);
-    }
-    case Continuation::Stage::kRelease:
-      return ReleaseReply(req.id_json, rest.taken.pool->Return(std::move(rest.taken.handle)));
+  if (auto* again = std::get_if<RunOnWorker>(&rest)) {
+    return RunDecoded(client, again->request, Place::kWorker, complete);
   }
-  return Done(ErrorReply(req.id_json, Status(Code::kInternal, "unreachable")));
+  if (auto* one_shot = std::get_if<FinishOneShot>(&rest)) {
+    Call call{client, one_shot->request, complete, Place::kWorker};
+    return RunOneShot(call, one_shot->lease);
+  }
+  auto& release = std::get<FinishRelease>(rest);
+  bool rolled_back = release.taken.pool->Return(std::move(release.taken.handle));
+  return Answer{ReleaseReply(release.id_json, rolled_back)};
 }
 
 Outcome Dispatcher::Hello(Call& call) {
-  std::string out;
-  ReplyWriter w(&out, call.req.id_json);
-  w.Key("server").String("litepoold");
-  w.Key("version").String(kVersion);
-  w.Key("protocol").Int(kProtocolVersion);
-  w.Key("databases").BeginArray();
-  for (const auto& name : services_->pools->Names()) w.String(name);
-  w.EndArray();
-  w.Finish();
-  return Done(std::move(out));
+  return Answer{HelloReply(call.req.id_json, services_->pools->Names())};
 }
 
-Outcome Dispatcher::Ping(Call& call) { return Done(Simple(call.req.id_json)); }
+Outcome Dispatcher::Ping(Call& call) { return Answer{OkReply(call.req.id_json)}; }
+
+Status Dispatcher::Check(Call& call, Leasing* out) const {
+  Request& req = call.req;
+  if (services_->draining->load()) return Status(Code::kShuttingDown, "the daemon is shutting down");
+  out->pool = services_->pools->Find(req.db);
+  if (!out->pool) return Status(Code::kUnknownDatabase, "no database named " + req.db);
+  const ClientInfo& peer = call.client.peer;
+  if (!out->pool->AllowsUid(peer.uid)) {
+    log::Warn("access_denied").Str("db", req.db).Int("pid", peer.pid).Int("uid", peer.uid);
+    return Status(Code::kForbidden,
+                  "uid " + std::to_string(peer.uid) + " may not use database " + req.db);
+  }
+  config::PoolLimits limits = out->pool->limits();
+  if (req.auto_mode && limits.max_readers == 0) req.mode = Mode::kWrite;  // no detour
+  if (services_->leases->LeaseCount(call.client.id) >= limits.max_leases_per_client) {
+    return Status(Code::kTooManyLeases, "this connection holds max_leases_per_client (" +
+                                            std::to_string(limits.max_leases_per_client) +
+                                            ") leases");
+  }
+  LeasePlan& plan = out->plan;
+  plan.mode = req.mode;
+  plan.lease_ms =
+      Millis(std::min(req.lease_ms.value_or(limits.lease_timeout_ms), limits.lease_timeout_ms));
+  plan.leak_warn = Millis(limits.leak_warn_ms);
+  plan.statement_timeout = Millis(limits.statement_timeout_ms);
+  out->wait =
+      Millis(std::min(req.wait_ms.value_or(limits.acquire_timeout_ms), limits.acquire_timeout_ms));
+  return Status();
+}
+
+std::variant<LeaseId, Outcome> Dispatcher::Lease(Call& call, const Leasing& leasing) {
+  Request& req = call.req;
+  const std::shared_ptr<Pool>& pool = leasing.pool;
+  std::string id_json;  // for the ticket: the request moves into the waiter
+  auto make_grant = [&]() -> Pool::Grant {
+    id_json = req.id_json;
+    auto queued = std::make_shared<Pending>(
+        Pending{this, call.client, pool, leasing.plan, std::move(req), call.complete});
+    return [p = std::move(queued)](std::unique_ptr<Handle> handle) {
+      return Grant(p, std::move(handle));
+    };
+  };
+  Pool::Acquired got = pool->Acquire(req.mode, make_grant, call.place == Place::kWorker);
+  switch (got.kind) {
+    case Pool::Acquired::kFailed:
+      return Fail(req, got.status);
+    case Pool::Acquired::kMustOpen:
+      return OnWorker(req);
+    case Pool::Acquired::kQueued:
+      return Queued{AcquireTicket(pool, leasing.plan.mode, got.waiter, std::move(id_json)),
+                    leasing.wait};
+    case Pool::Acquired::kGranted:
+      break;
+  }
+  LeaseId id;
+  if (!MakeLease(call.client.id, pool.get(), leasing.plan, req.tag, &got.handle, &id)) {
+    GiveBack(pool.get(), std::move(got.handle), call.place);  // the client left
+    return Fail(req, Status(Code::kInternal, "client gone"));
+  }
+  return id;
+}
+
+Outcome Dispatcher::Acquire(Call& call) {
+  Leasing leasing;
+  Status st = Check(call, &leasing);
+  if (!st.ok()) return Fail(call.req, st);
+  auto leased = Lease(call, leasing);
+  if (auto* outcome = std::get_if<Outcome>(&leased)) return std::move(*outcome);
+  return Answer{LeaseReply(call.req.id_json, std::get<LeaseId>(leased), leasing.pool->name(),
+                           leasing.plan.mode, leasing.plan.lease_ms)};
+}
 
 bool Dispatcher::MakeLease(ClientId client, Pool* pool, const LeasePlan& plan,
                            std::string_view tag, std::unique_ptr<Handle>* handle,
@@ -211,26 +183,9 @@ bool Dispatcher::MakeLease(ClientId client, Pool* pool, const LeasePlan& plan,
   return services_->leases->Insert(client, handle, std::move(terms), id);
 }
 
-namespace {
-
-// A lease's reply to acquire.
-std::string LeaseReply(std::string_view id_json, LeaseId id, const Pool& pool, Mode mode,
-                       Millis lease_ms) {
-  std::string out;
-  ReplyWriter w(&out, id_json);
-  w.Key("lease").String(LeaseTable::FormatId(id));
-  w.Key("db").String(pool.name());
-  w.Key("mode").String(ModeName(mode));
-  w.Key("lease_ms").Int(lease_ms.count());
-  w.Finish();
-  return out;
-}
-
-}  // namespace
-
 std::unique_ptr<Handle> Dispatcher::Grant(const std::shared_ptr<Pending>& p,
                                           std::unique_ptr<Handle> handle) {
-  const Request& req = p->request;
+  Request& req = p->request;
   if (!handle) {
     p->complete(Fail(req, Status(Code::kShuttingDown, "the daemon is shutting down")));
     return nullptr;
@@ -240,95 +195,13 @@ std::unique_ptr<Handle> Dispatcher::Grant(const std::shared_ptr<Pending>& p,
     return handle;  // the client has gone
   }
   if (req.op != Op::kAcquire) {
-    // Run as a task of its own, so grants never nest inside each other.
-    p->dispatcher->services_->workers->Post([p, id] {
-      LeaseRun run = p->dispatcher->RunOneShot(p->client.id, id, p->request, Place::kWorker);
-      if (!run.needs_writer) {
-        p->complete(Done(std::move(run.reply)));
-        return;
-      }
-      Call call{p->client, p->request, p->complete, Place::kWorker};
-      p->complete(p->dispatcher->ToWriter(call));
-    });
+    // The statement runs on a worker, never inside the grant: grants would
+    // nest inside each other, and the granting thread may be an I/O thread.
+    p->complete(Handover{FinishOneShot{std::move(req), id}});
     return nullptr;
   }
-  p->complete(Done(LeaseReply(req.id_json, id, *p->pool, p->plan.mode, p->plan.lease_ms)));
+  p->complete(Answer{LeaseReply(req.id_json, id, p->pool->name(), p->plan.mode, p->plan.lease_ms)});
   return nullptr;
-}
-
-Outcome Dispatcher::ToWriter(Call& call) {
-  call.req.mode = Mode::kWrite;
-  call.req.auto_mode = false;
-  return Acquire(call);
-}
-
-Outcome Dispatcher::Acquire(Call& call) {
-  Request& req = call.req;
-  if (services_->draining->load()) {
-    return Fail(req, Status(Code::kShuttingDown, "the daemon is shutting down"));
-  }
-  auto pool = services_->pools->Find(req.db);
-  if (!pool) return Fail(req, Status(Code::kUnknownDatabase, "no database named " + req.db));
-  const ClientContext& client = call.client;
-  if (!pool->AllowsUid(client.peer.uid)) {
-    log::Warn("access_denied").Str("db", req.db).Int("pid", client.peer.pid).Int("uid", client.peer.uid);
-    return Fail(req, Status(Code::kForbidden, "uid " + std::to_string(client.peer.uid) +
-                                                  " may not use database " + req.db));
-  }
-  config::PoolLimits limits = pool->limits();
-  if (req.auto_mode && limits.max_readers == 0) req.mode = Mode::kWrite;  // no detour
-  if (services_->leases->LeaseCount(client.id) >= limits.max_leases_per_client) {
-    return Fail(req, Status(Code::kTooManyLeases,
-                            "this connection holds max_leases_per_client (" +
-                                std::to_string(limits.max_leases_per_client) + ") leases"));
-  }
-  LeasePlan plan;
-  plan.mode = req.mode;
-  plan.lease_ms =
-      Millis(std::min(req.lease_ms.value_or(limits.lease_timeout_ms), limits.lease_timeout_ms));
-  plan.leak_warn = Millis(limits.leak_warn_ms);
-  plan.statement_timeout = Millis(limits.statement_timeout_ms);
-  Millis wait(std::min(req.wait_ms.value_or(limits.acquire_timeout_ms), limits.acquire_timeout_ms));
-
-  std::shared_ptr<Pending> queued;
-  auto make_grant = [&]() -> Pool::Grant {
-    queued = std::make_shared<Pending>(
-        Pending{this, client, pool, plan, std::move(req), call.complete});
-    return [p = queued](std::unique_ptr<Handle> handle) { return Grant(p, std::move(handle)); };
-  };
-  Pool::Acquired got = pool->Acquire(req.mode, make_grant, call.place == Place::kWorker);
-  switch (got.kind) {
-    case Pool::Acquired::kFailed:
-      return Fail(req, got.status);
-    case Pool::Acquired::kMustOpen:
-      return Later(Continuation::Stage::kRequest, req);
-    case Pool::Acquired::kQueued: {
-      Outcome o;
-      o.queued = true;
-      o.pool = pool;
-      o.mode = plan.mode;
-      o.waiter = got.waiter;
-      o.wait = wait;
-      o.id_json = queued->request.id_json;
-      return o;
-    }
-    case Pool::Acquired::kGranted:
-      break;
-  }
-  LeaseId id;
-  if (!MakeLease(client.id, pool.get(), plan, req.tag, &got.handle, &id)) {  // the client left
-    GiveBack(pool.get(), std::move(got.handle), call.place);
-    return Fail(req, Status(Code::kInternal, "client gone"));
-  }
-  if (req.op == Op::kAcquire) {
-    return Done(LeaseReply(req.id_json, id, *pool, plan.mode, plan.lease_ms));
-  }
-  LeaseRun run = RunOneShot(client.id, id, req, call.place);
-  if (run.needs_writer) return ToWriter(call);
-  if (!run.gave_up) return Done(std::move(run.reply));
-  Outcome o = Later(Continuation::Stage::kOneShot, req);
-  o.rest->lease = id;
-  return o;
 }
 
 Dispatcher::LeaseRun Dispatcher::RunOnLease(ClientId client, LeaseId lease, const Request& req,
@@ -357,12 +230,7 @@ Dispatcher::LeaseRun Dispatcher::RunOnLease(ClientId client, LeaseId lease, cons
     if (st.ok() && !quick.gave_up && !outcome.needs_writer) sink.Finish(outcome);
   } else {
     st = use.handle->Exec(req.sql, use.statement_timeout, &outcome);
-    if (st.ok()) {
-      ReplyWriter w(&reply, req.id_json);
-      w.Key("changes").Int(outcome.changes);
-      w.Key("last_insert_rowid").Int(outcome.last_insert_rowid);
-      w.Finish();
-    }
+    if (st.ok()) AppendExecReply(&reply, req.id_json, outcome);
   }
   if (!quick.gave_up && !outcome.needs_writer) {
     use.pool->events()->QueryDone(st.code(), SecondsSince(start));
@@ -381,17 +249,6 @@ Dispatcher::LeaseRun Dispatcher::RunOnLease(ClientId client, LeaseId lease, cons
   return run;
 }
 
-Dispatcher::LeaseRun Dispatcher::RunOneShot(ClientId client, LeaseId lease, const Request& req,
-                                            Place place) const {
-  LeaseRun run = RunOnLease(client, lease, req, place);
-  if (run.gave_up) return run;  // the lease stays, for the worker to run it again
-  TakenLease taken;
-  if (services_->leases->Take(client, lease, &taken).ok()) {
-    GiveBack(taken.pool, std::move(taken.handle), place);
-  }
-  return run;
-}
-
 void Dispatcher::GiveBack(Pool* pool, std::unique_ptr<Handle> handle, Place place) const {
   if (place == Place::kWorker) {
     pool->Return(std::move(handle));
@@ -405,13 +262,12 @@ void Dispatcher::GiveBack(Pool* pool, std::unique_ptr<Handle> handle, Place plac
 
 Outcome Dispatcher::Statement(Call& call) {
   Request& req = call.req;
-  if (!req.has_lease) return Acquire(call);  // one-shot with `db`
   if (!req.lease_well_formed) {
     return Fail(req, Status(Code::kUnknownLease, "no such lease on this connection"));
   }
   LeaseRun run = RunOnLease(call.client.id, req.lease, req, call.place);
-  if (!run.gave_up) return Done(std::move(run.reply));
-  return Later(Continuation::Stage::kRequest, req);
+  if (!run.gave_up) return Answer{std::move(run.reply)};
+  return OnWorker(req);
 }
 
 Outcome Dispatcher::Release(Call& call) {
@@ -423,12 +279,10 @@ Outcome Dispatcher::Release(Call& call) {
   Status st = services_->leases->Take(call.client.id, req.lease, &taken);
   if (!st.ok()) return Fail(req, st);
   if (call.place == Place::kIoThread && !taken.pool->ReturnQuickly(&taken.handle)) {
-    Outcome o = Later(Continuation::Stage::kRelease, req);
-    o.rest->taken = std::move(taken);
-    return o;
+    return Handover{FinishRelease{std::move(req.id_json), std::move(taken)}};
   }
   bool rolled_back = taken.handle ? taken.pool->Return(std::move(taken.handle)) : false;
-  return ReleaseReply(req.id_json, rolled_back);
+  return Answer{ReleaseReply(req.id_json, rolled_back)};
 }
 
 bool Dispatcher::IsAdmin(const ClientContext& client) const {
@@ -437,81 +291,28 @@ bool Dispatcher::IsAdmin(const ClientContext& client) const {
 }
 
 Outcome Dispatcher::Stats(Call& call) {
-  const ClientContext& client = call.client;
-  Request& req = call.req;
-  if (!IsAdmin(client)) return Fail(req, Status(Code::kForbidden, "stats is for admin_uids"));
-  std::string out;
-  ReplyWriter w(&out, req.id_json);
-  w.Key("pools").BeginObject();
+  if (!IsAdmin(call.client)) return Fail(call.req, Status(Code::kForbidden, "stats is for admin_uids"));
+  StatsView stats;
   for (const auto& pool : services_->pools->All()) {
-    PoolSnapshot snap = pool->Snapshot();
-    w.Key(snap.db).BeginObject();
+    StatsView::Database& db = stats.databases.emplace_back();
+    db.snapshot = pool->Snapshot();
     for (size_t m = 0; m < kModeCount; ++m) {
-      const SideSnapshot& s = snap.sides[m];
-      PoolCounters c = services_->counters(snap.db, static_cast<Mode>(m));
-      w.Key(ModeName(static_cast<Mode>(m))).BeginObject();
-      w.Key("open").Int(s.open).Key("idle").Int(s.idle).Key("leased").Int(s.leased);
-      w.Key("waiters").Int(s.waiters).Key("max").Int(s.max);
-      w.Key("acquires").BeginObject();
-      for (size_t r = 0; r < kAcquireResultCount; ++r) {
-        w.Key(AcquireResultName(static_cast<AcquireResult>(r)))
-            .Int(static_cast<int64_t>(c.acquires[r]));
-      }
-      w.EndObject();
-      w.Key("opened").Int(static_cast<int64_t>(c.opened));
-      w.Key("closed").Int(static_cast<int64_t>(c.closed));
-      w.EndObject();
-      if (m == 0) {
-        w.Key("lease_timeouts").Int(static_cast<int64_t>(c.lease_timeouts));
-        w.Key("leak_warnings").Int(static_cast<int64_t>(c.leak_warnings));
-      }
+      db.counters[m] = services_->counters(db.snapshot.db, static_cast<Mode>(m));
     }
-    w.Key("cache_bytes").Int(snap.cache_bytes);
-    w.Key("up").Bool(snap.up);
-    if (!snap.up) w.Key("error").String(snap.down_cause);
-    w.EndObject();
   }
-  w.EndObject();
-  ReaperStats r = services_->reaper->stats();
-  w.Key("reaper").BeginObject();
-  w.Key("up").Bool(r.up).Key("runs").Int(static_cast<int64_t>(r.runs));
-  w.Key("last_run_unix_seconds").Double(r.last_run_unix_seconds);
-  w.Key("last_duration_seconds").Double(r.last_duration_seconds);
-  w.Key("lag_seconds").Double(r.last_lag_seconds);
-  w.Key("leases_revoked").Int(static_cast<int64_t>(r.leases_revoked));
-  w.Key("leak_warnings").Int(static_cast<int64_t>(r.leak_warnings));
-  w.Key("handles_closed").Int(static_cast<int64_t>(r.handles_closed));
-  w.EndObject();
-  w.Key("clients").Int(services_->clients_connected());
-  w.Key("leases").Int(static_cast<int64_t>(services_->leases->size()));
-  WriteWalStats(*services_, &w);
-  w.Finish();
-  return Done(std::move(out));
+  stats.reaper = services_->reaper->stats();
+  stats.clients = services_->clients_connected();
+  stats.leases = static_cast<int64_t>(services_->leases->size());
+  stats.wal = ReportWal(*services_->pools, *services_->leases, services_->clock->Now());
+  return Answer{StatsReply(call.req.id_json, stats)};
 }
 
 Outcome Dispatcher::Leases(Call& call) {
-  const ClientContext& client = call.client;
-  Request& req = call.req;
-  if (!IsAdmin(client)) return Fail(req, Status(Code::kForbidden, "leases is for admin_uids"));
+  if (!IsAdmin(call.client)) return Fail(call.req, Status(Code::kForbidden, "leases is for admin_uids"));
   auto leases = services_->leases->List();
   std::sort(leases.begin(), leases.end(),
             [](const LeaseInfo& a, const LeaseInfo& b) { return a.age_ms > b.age_ms; });
-  std::string out;
-  ReplyWriter w(&out, req.id_json);
-  w.Key("leases").BeginArray();
-  for (const LeaseInfo& l : leases) {
-    w.BeginObject();
-    w.Key("lease").String(LeaseTable::FormatId(l.id));
-    w.Key("db").String(l.db).Key("mode").String(ModeName(l.mode));
-    w.Key("pid").Int(l.holder.pid).Key("uid").Int(l.holder.uid);
-    w.Key("tag").String(l.tag).Key("age_ms").Int(l.age_ms);
-    w.Key("in_transaction").Bool(l.in_transaction).Key("last_sql").String(l.last_sql);
-    WriteSnapshotAge(l, &w);
-    w.EndObject();
-  }
-  w.EndArray();
-  w.Finish();
-  return Done(std::move(out));
+  return Answer{LeasesReply(call.req.id_json, leases)};
 }
 
 }  // namespace litepool::server

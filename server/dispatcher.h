@@ -1,17 +1,18 @@
-// The op table: runs one decoded request against the pools and the lease
-// table and produces its reply line. Knows nothing of sockets. A request
-// starts on the I/O thread and moves to a worker only if it could block; an
-// acquire that must wait finishes later, through a callback.
+// The op table: what each op of docs/protocol.md does with the pools and
+// the lease table. It takes decoded requests and returns Outcomes; the
+// order of the steps (I/O thread, worker, wait) is the RequestDriver's, and
+// every reply line is formatted by server/reply. Knows nothing of sockets.
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include "pool/lease_table.h"
 #include "pool/pool.h"
+#include "server/outcome.h"
 #include "server/request.h"
 #include "server/services.h"
 
@@ -23,44 +24,11 @@ struct ClientContext {
   ClientInfo peer;
 };
 
-struct Outcome;
-// Receives what became of a queued acquire on another thread: its reply, or
-// (a one-shot in mode auto whose statement turned out to write) a new wait
-// in the writer's queue.
-using Completion = std::function<void(Outcome outcome)>;
-
-// Where a request is being run. On the I/O thread only what cannot block
+// Where a step of a request runs. On the I/O thread only what cannot block
 // runs: no handle is opened, rolled back or closed there, and statements
 // run as a QuickRun (read-only, a short budget, no lock waits). The rest is
-// handed to a worker as a Continuation.
+// returned as a Handover, to continue on a worker.
 enum class Place { kIoThread, kWorker };
-
-// What a request started on the I/O thread leaves for a worker.
-struct Continuation {
-  enum class Stage {
-    kRequest,  // run the whole request again
-    kOneShot,  // run the one-shot statement on `lease` (already made), then release it
-    kRelease,  // give `taken` back to its pool and answer
-  };
-  Stage stage = Stage::kRequest;
-  Request request;
-  LeaseId lease = 0;
-  TakenLease taken;
-};
-
-// What Run() produced: a reply now; or an acquire queued in `pool` that
-// answers through the Completion later (the caller times it out); or, with
-// `rest` set, work to finish with Continue() on a worker.
-struct Outcome {
-  std::string reply;  // set when !queued and !rest
-  bool queued = false;
-  std::shared_ptr<Pool> pool;
-  Mode mode = Mode::kWrite;
-  uint64_t waiter = 0;
-  Millis wait{0};
-  std::string id_json;
-  std::unique_ptr<Continuation> rest;
-};
 
 // What a lease will be once a handle is granted: its terms without times.
 struct LeasePlan {
@@ -70,16 +38,23 @@ struct LeasePlan {
   Millis statement_timeout{0};
 };
 
-// Thread-safe: the I/O thread and many workers run requests at once;
+// Thread-safe: the I/O threads and many workers run requests at once;
 // per-connection order is the caller's (one request of a connection at a
 // time). `complete` is copied only when an acquire queues.
 class Dispatcher {
  public:
   explicit Dispatcher(const Services* services);
 
-  Outcome Run(const ClientContext& client, std::string_view line, const Completion& complete,
-              Place place = Place::kWorker);
-  // Finishes, on a worker, what Run() on the I/O thread left.
+  // A connection opened: its leases will be counted and owned.
+  void ClientJoined(const ClientContext& client);
+  // A connection closed: its leases go back to their pools (rolled back on
+  // a worker); a statement still running on one is interrupted.
+  void ClientGone(const ClientContext& client);
+
+  // Decodes `line` and runs it as far as it can go at `place`.
+  Outcome Run(const ClientContext& client, std::string_view line, Place place,
+              const Completion& complete);
+  // Runs, on a worker, what a step left.
   Outcome Continue(const ClientContext& client, Continuation rest, const Completion& complete);
 
  private:
@@ -90,6 +65,12 @@ class Dispatcher {
     const Completion& complete;
     Place place;
   };
+  // An acquire checked against its pool: where and on what terms.
+  struct Leasing {
+    std::shared_ptr<Pool> pool;
+    LeasePlan plan;
+    Millis wait{0};
+  };
   // What a statement on a lease produced; `gave_up`: its quick run did not
   // happen or did not finish, and the reply means nothing.
   struct LeaseRun {
@@ -97,19 +78,31 @@ class Dispatcher {
     bool gave_up = false;
     bool needs_writer = false;  // mode auto: the statement writes; nothing ran
   };
-  using OpFn = Outcome (Dispatcher::*)(Call&);
 
+  Outcome RunDecoded(const ClientContext& client, Request& req, Place place,
+                     const Completion& complete);
   Outcome Hello(Call&);
   Outcome Ping(Call&);
   Outcome Acquire(Call&);
+  // server/one_shot_op.cc: query/exec with `db` instead of a lease.
+  Outcome OneShot(Call&);
   Outcome Statement(Call&);
   Outcome Release(Call&);
   Outcome Stats(Call&);
   Outcome Leases(Call&);
   // server/backup_op.cc: the admin `backup` request (docs/protocol.md).
   Outcome Backup(Call&);
-  // A one-shot in mode auto whose statement writes: runs it again from the
-  // start as a write one-shot.
+
+  // The checks acquire and the one-shot share: draining, the database,
+  // allowed_uids, max_leases_per_client; and the lease's terms.
+  Status Check(Call& call, Leasing* out) const;
+  // Takes a handle for the request and makes its lease: the lease id, or
+  // what to return instead (a failure, a wait, a hand-over to open one).
+  std::variant<LeaseId, Outcome> Lease(Call& call, const Leasing& leasing);
+  // The one-shot's statement on its new lease, then the release.
+  Outcome RunOneShot(Call& call, LeaseId lease);
+  // A one-shot in mode auto whose statement writes: from the start, as a
+  // write one-shot.
   Outcome ToWriter(Call& call);
 
   // Turns a handle granted to a queued waiter into a lease of `p`'s client
@@ -120,8 +113,6 @@ class Dispatcher {
                  std::unique_ptr<Handle>* handle, LeaseId* id) const;
   // Runs the statement of `req` on a lease the client holds.
   LeaseRun RunOnLease(ClientId client, LeaseId lease, const Request& req, Place place) const;
-  // A one-shot statement: runs on lease `lease`, then releases it.
-  LeaseRun RunOneShot(ClientId client, LeaseId lease, const Request& req, Place place) const;
   // Gives a handle back to `pool` without blocking the I/O thread.
   void GiveBack(Pool* pool, std::unique_ptr<Handle> handle, Place place) const;
   bool IsAdmin(const ClientContext& client) const;

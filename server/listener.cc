@@ -50,10 +50,11 @@ ClientInfo PeerCredentials(int fd) {
   return info;
 }
 
-Listener::Listener(asio::io_context& io, ListenerOptions options, Admission admit,
-                   OnAccept on_accept)
+Listener::Listener(asio::io_context& io, ListenerOptions options, NextContext next_context,
+                   Admission admit, OnAccept on_accept)
     : io_(io),
       options_(std::move(options)),
+      next_context_(std::move(next_context)),
       admit_(std::move(admit)),
       on_accept_(std::move(on_accept)),
       acceptor_(io),
@@ -144,7 +145,7 @@ bool Listener::RefuseWithReserve() {
 }
 
 void Listener::Accept() {
-  acceptor_.async_accept([this](const boost::system::error_code& ec, Socket socket) {
+  acceptor_.async_accept(next_context_(), [this](const boost::system::error_code& ec, Socket socket) {
     if (!open_) return;
     if (ec) {
       if (ec == asio::error::operation_aborted) return;

@@ -31,13 +31,16 @@ struct ListenerOptions {
 class Listener {
  public:
   using Socket = boost::asio::local::stream_protocol::socket;
+  // The io_context to accept the next connection onto: the one of the
+  // thread that will serve it.
+  using NextContext = std::function<boost::asio::io_context&()>;
   // Called for each accepted, admitted connection.
   using OnAccept = std::function<void(Socket, const ClientInfo&)>;
   // Why a connection is turned away before it gets a session, or kOk.
   using Admission = std::function<Status(const ClientInfo&)>;
 
-  Listener(boost::asio::io_context& io, ListenerOptions options, Admission admit,
-           OnAccept on_accept);
+  Listener(boost::asio::io_context& io, ListenerOptions options, NextContext next_context,
+           Admission admit, OnAccept on_accept);
   ~Listener();
 
   // Creates the socket file and starts accepting.
@@ -56,6 +59,7 @@ class Listener {
 
   boost::asio::io_context& io_;
   const ListenerOptions options_;
+  NextContext next_context_;
   Admission admit_;
   OnAccept on_accept_;
   boost::asio::local::stream_protocol::acceptor acceptor_;

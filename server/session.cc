@@ -23,25 +23,37 @@ constexpr auto kStallTimeout = std::chrono::seconds(30);
 }  // namespace
 
 Session::Session(asio::io_context& io, Socket socket, const ClientContext& client,
-                 SessionHost* host)
-    : io_(io), socket_(std::move(socket)), client_(client), host_(host), wait_timer_(io), stall_timer_(io) {}
+                 RequestDriver* driver, size_t max_request_bytes, OnClosed on_closed)
+    : io_(io),
+      socket_(std::move(socket)),
+      client_(client),
+      driver_(driver),
+      max_request_bytes_(max_request_bytes),
+      on_closed_(std::move(on_closed)),
+      wait_timer_(io),
+      stall_timer_(io) {}
 
 Session::~Session() = default;
 
 void Session::Start() {
-  complete_ = [weak = weak_from_this()](Outcome outcome) {
-    auto self = weak.lock();
-    if (!self) return;
-    asio::post(self->io_, [self, outcome = std::move(outcome)]() mutable {
-      self->OnGranted(std::move(outcome));
-    });
+  // Results that settle on other threads come back to this one; a session
+  // that has gone meanwhile drops them (a ticket among them withdraws).
+  auto to_this_thread = [weak = weak_from_this()](void (Session::*handler)(Settled)) {
+    return [weak, handler](Settled settled) {
+      auto self = weak.lock();
+      if (!self) return;
+      asio::post(self->io_, [self, handler, settled = std::move(settled)]() mutable {
+        ((*self).*handler)(std::move(settled));
+      });
+    };
   };
-  host_->leases().AddClient(client_.id, client_.peer);
+  connection_ = driver_->Connect(client_, to_this_thread(&Session::OnSettled),
+                                 to_this_thread(&Session::OnGranted));
   Read();
 }
 
 bool Session::ReadPaused() const {
-  return lines_.size() >= kMaxQueuedLines || lines_bytes_ > 2 * host_->max_request_bytes();
+  return lines_.size() >= kMaxQueuedLines || lines_bytes_ > 2 * max_request_bytes_;
 }
 
 void Session::Read() {
@@ -74,7 +86,7 @@ void Session::OnRead(const boost::system::error_code& ec, size_t n) {
 }
 
 void Session::Frame(const char* data, size_t n) {
-  const size_t max = host_->max_request_bytes();
+  const size_t max = max_request_bytes_;
   const char* end = data + n;
   while (data < end) {
     const char* nl = static_cast<const char*>(memchr(data, '\n', end - data));
@@ -116,35 +128,11 @@ void Session::ProcessNext() {
   if (next.too_large) {
     Finish(ErrorReply("", Status(Code::kRequestTooLarge,
                                  "request line longer than max_request_bytes (" +
-                                     std::to_string(host_->max_request_bytes()) + ")")));
+                                     std::to_string(max_request_bytes_) + ")")));
     return;
   }
-  if (!host_->quick_runs()) {
-    OnWorker([this, line = std::move(line)] {
-      return host_->dispatcher().Run(client_, line, complete_);
-    });
-    return;
-  }
-  Outcome outcome = host_->dispatcher().Run(client_, line, complete_, Place::kIoThread);
-  if (outcome.rest) {
-    // std::function needs a copyable closure.
-    std::shared_ptr<Continuation> rest(std::move(outcome.rest));
-    OnWorker([this, rest] {
-      return host_->dispatcher().Continue(client_, std::move(*rest), complete_);
-    });
-    return;
-  }
-  OnOutcome(std::move(outcome));
-}
-
-void Session::OnWorker(std::function<Outcome()> work) {
-  // `work` may use `this`: the task holds the session alive.
-  host_->workers().Post([self = shared_from_this(), work = std::move(work)] {
-    Outcome outcome = work();
-    asio::post(self->io_, [self, outcome = std::move(outcome)]() mutable {
-      self->OnOutcome(std::move(outcome));
-    });
-  });
+  std::optional<Settled> now = driver_->Start(connection_, line);
+  if (now) OnSettled(std::move(*now));
 }
 
 void Session::ArmStallTimer() {
@@ -170,58 +158,55 @@ bool Session::PeerGone() {
   return ::poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)) != 0;
 }
 
-void Session::OnOutcome(Outcome outcome) {
-  if (!outcome.queued) {
-    Finish(std::move(outcome.reply));
+void Session::OnSettled(Settled settled) {
+  if (auto* answer = std::get_if<Answer>(&settled)) {
+    Finish(std::move(answer->line));
     return;
   }
-  if (stopped_) {
-    outcome.pool->CancelWaiter(outcome.mode, outcome.waiter, AcquireResult::kError);
-    return;
-  }
-  const Millis wait = outcome.wait;  // the request's, wherever it waits now
+  Queued queued = std::move(std::get<Queued>(settled));
+  if (stopped_) return;  // the ticket withdraws as it goes
   if (early_) {
-    Outcome early = std::move(*early_);
+    Settled early = std::move(*early_);
     early_.reset();
-    if (!early.queued) {
-      Finish(std::move(early.reply));
+    queued.ticket.Granted();
+    if (auto* answer = std::get_if<Answer>(&early)) {
+      Finish(std::move(answer->line));
       return;
     }
-    outcome = std::move(early);
+    // Granted and moved on to the writer's queue; the request's own wait
+    // goes on there.
+    queued.ticket = std::move(std::get<Queued>(early).ticket);
   }
-  waiting_ = Waiting{outcome.pool, outcome.mode, outcome.waiter, outcome.id_json};
-  wait_timer_.expires_after(wait);
+  waiting_.emplace(std::move(queued.ticket));
+  wait_timer_.expires_after(queued.wait);
   wait_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     self->OnWaitExpired(ec);
   });
 }
 
-void Session::OnGranted(Outcome outcome) {
-  if (stopped_) {
-    if (outcome.queued) {
-      outcome.pool->CancelWaiter(outcome.mode, outcome.waiter, AcquireResult::kError);
-    }
+void Session::OnGranted(Settled settled) {
+  if (stopped_) return;  // a ticket in it withdraws as it goes
+  if (!waiting_) {  // the grant was faster than the report that it queued
+    early_ = std::move(settled);
     return;
   }
-  if (!waiting_) {  // the grant was faster than the worker's report that it queued
-    early_ = std::move(outcome);
-    return;
-  }
-  if (outcome.queued) {  // moved to the writer's queue; the wait timer runs on
-    waiting_ = Waiting{outcome.pool, outcome.mode, outcome.waiter, outcome.id_json};
+  waiting_->Granted();
+  if (auto* queued = std::get_if<Queued>(&settled)) {
+    // Moved to the writer's queue; the wait timer runs on.
+    *waiting_ = std::move(queued->ticket);
     return;
   }
   waiting_.reset();
   wait_timer_.cancel();
-  Finish(std::move(outcome.reply));
+  Finish(std::move(std::get<Answer>(settled).line));
 }
 
 void Session::OnWaitExpired(const boost::system::error_code& ec) {
   if (ec == asio::error::operation_aborted || !waiting_ || stopped_) return;
-  if (!waiting_->pool->CancelWaiter(waiting_->mode, waiting_->waiter, AcquireResult::kTimeout)) {
+  if (!waiting_->Withdraw(AcquireResult::kTimeout)) {
     return;  // granted meanwhile: its reply is on the way
   }
-  std::string id_json = std::move(waiting_->id_json);
+  std::string id_json = waiting_->id_json();
   waiting_.reset();
   Finish(ErrorReply(id_json, Status(Code::kAcquireTimeout, "no handle became free in time")));
 }
@@ -289,19 +274,11 @@ void Session::Stop() {
   socket_.close(ignored);
   wait_timer_.cancel();
   stall_timer_.cancel();
-  if (waiting_) {
-    waiting_->pool->CancelWaiter(waiting_->mode, waiting_->waiter, AcquireResult::kError);
-    waiting_.reset();
-  }
+  waiting_.reset();  // withdraws a queued acquire
+  early_.reset();
   // Leases go back at once; their rollbacks run on a worker.
-  auto taken = std::make_shared<std::vector<TakenLease>>(host_->leases().RemoveClient(client_.id));
-  if (!taken->empty()) {
-    log::Debug("client_leases_released").Int("pid", client_.peer.pid).Int("count", taken->size());
-    host_->workers().Post([taken] {
-      for (TakenLease& lease : *taken) lease.pool->Return(std::move(lease.handle));
-    });
-  }
-  host_->SessionClosed(this);
+  if (connection_) driver_->Disconnect(*connection_);
+  on_closed_(client_.id);
 }
 
 }  // namespace litepool::server

@@ -1,8 +1,8 @@
 // One client connection: owns its socket, frames newline-delimited requests
-// (with the max_request_bytes cap), runs them one at a time in order (on the
-// I/O thread, handing to a worker whatever could block) and writes the
-// replies back in request order, batching them into one write. Lives on one
-// session thread (its io_context); its pending handlers keep it alive.
+// (with the max_request_bytes cap), runs them one at a time in order
+// through the RequestDriver and writes the replies back in request order,
+// batching them into one write. Lives on one session thread (its
+// io_context); its pending handlers keep it alive.
 #pragma once
 
 #include <utility>  // before Asio: Boost 1.74 with GCC 12 needs it
@@ -16,35 +16,22 @@
 #include <optional>
 #include <string>
 
-#include "server/dispatcher.h"
+#include "server/request_driver.h"
 
 namespace litepool::server {
 
-class Session;
-
-// What a session needs from the daemon around it.
-class SessionHost {
- public:
-  virtual ~SessionHost() = default;
-  virtual Dispatcher& dispatcher() = 0;
-  virtual TaskRunner& workers() = 0;
-  virtual LeaseTable& leases() = 0;
-  virtual size_t max_request_bytes() const = 0;
-  // False: hand every request to a worker, as litepoold did before quick
-  // runs; kept only so the benchmark can compare the two
-  // (LITEPOOL_BENCH_EXECUTION=workers).
-  virtual bool quick_runs() const { return true; }
-  virtual void SessionClosed(Session* session) = 0;  // on the session's thread
-};
-
-// Touched only on its session thread, except for the closures it posts to
-// workers, which hold a shared_ptr and post their results back.
+// Touched only on its session thread; what settles elsewhere (a worker's
+// result, a grant) is posted to that thread.
 class Session : public std::enable_shared_from_this<Session> {
  public:
   using Socket = boost::asio::local::stream_protocol::socket;
+  // Told, on the session's thread, that the session has stopped.
+  using OnClosed = std::function<void(ClientId)>;
 
+  // `socket` was accepted onto `io`, the context of the thread that will
+  // run the session.
   Session(boost::asio::io_context& io, Socket socket, const ClientContext& client,
-          SessionHost* host);
+          RequestDriver* driver, size_t max_request_bytes, OnClosed on_closed);
   ~Session();
 
   void Start();
@@ -55,22 +42,15 @@ class Session : public std::enable_shared_from_this<Session> {
   ClientId id() const { return client_.id; }
 
  private:
-  struct Waiting {
-    std::shared_ptr<Pool> pool;
-    Mode mode;
-    uint64_t waiter;
-    std::string id_json;
-  };
-
   void Read();
   void OnRead(const boost::system::error_code& ec, size_t n);
   void Frame(const char* data, size_t n);
   void ProcessNext();
-  // Runs `work` (a request from the start, or what one left) on a worker and
-  // hands its Outcome back to this session's thread.
-  void OnWorker(std::function<Outcome()> work);
-  void OnOutcome(Outcome outcome);
-  void OnGranted(Outcome outcome);
+  // What the request in progress came to: on this thread, or from a worker.
+  void OnSettled(Settled settled);
+  // What became of its queued acquire, from the thread that granted it.
+  void OnGranted(Settled settled);
+  void Wait(Queued queued);
   // Whether the peer closed both directions (not just its write side, as
   // `socat` does to say it has sent everything).
   bool PeerGone();
@@ -88,10 +68,10 @@ class Session : public std::enable_shared_from_this<Session> {
   boost::asio::io_context& io_;
   Socket socket_;
   const ClientContext client_;
-  SessionHost* const host_;
-  // Answers a queued acquire from the granting thread; holds the session
-  // weakly, so a grant for a closed connection is dropped.
-  Completion complete_;
+  RequestDriver* const driver_;
+  const size_t max_request_bytes_;
+  const OnClosed on_closed_;
+  std::shared_ptr<DriverConnection> connection_;
   boost::asio::steady_timer wait_timer_;
   // Armed while replies pile up unread; a client that stops reading for
   // this long is disconnected and its leases released.
@@ -111,8 +91,12 @@ class Session : public std::enable_shared_from_this<Session> {
   bool reading_ = false;
   bool eof_ = false;
   bool busy_ = false;          // a request is running
-  std::optional<Waiting> waiting_;
-  std::optional<Outcome> early_;  // a grant (or a move to another queue) that beat its Outcome
+  // The running request's acquire, while it waits for a handle; dropping
+  // it withdraws the acquire.
+  std::optional<AcquireTicket> waiting_;
+  // A grant (or a move to another queue) that beat the report that its
+  // request had queued.
+  std::optional<Settled> early_;
   std::string out_;            // replies not yet written
   std::string writing_;        // the write in flight
   bool write_in_flight_ = false;

@@ -1,8 +1,6 @@
 // Where requests run, seen from outside: whether a request finishes on the
 // I/O thread or moves to a worker (an overrunning quick run, a write, a
 // rollback) must never show in its answer, in reply order or in the pool.
-// Each test runs against the default daemon and against one that hands
-// every request to a worker (LITEPOOL_BENCH_EXECUTION=workers).
 #include <stdlib.h>
 #include <sys/socket.h>
 
@@ -26,12 +24,10 @@ std::string CountTo(int n) {
          std::to_string(n) + ") SELECT count(*) FROM c";
 }
 
-class ExecutionTest : public ProtocolTest, public ::testing::WithParamInterface<std::string> {
+class ExecutionTest : public ProtocolTest {
  protected:
   void SetUp() override {
-    if (GetParam() == "workers") setenv("LITEPOOL_BENCH_EXECUTION", "workers", 1);
     ProtocolTest::SetUp();
-    unsetenv("LITEPOOL_BENCH_EXECUTION");
     Setup("CREATE TABLE kv(k INTEGER PRIMARY KEY, v TEXT);"
           "INSERT INTO kv VALUES (1, 'one'), (2, 'two')");
   }
@@ -44,7 +40,7 @@ class ExecutionTest : public ProtocolTest, public ::testing::WithParamInterface<
   }
 };
 
-TEST_P(ExecutionTest, OverrunningReadGivesTheWholeAnswer) {
+TEST_F(ExecutionTest, OverrunningReadGivesTheWholeAnswer) {
   LineClient client = Connect();
   // Opens a read handle, so that the reads below start as quick runs.
   ASSERT_TRUE(IsOk(client.Call({{"op", "query"}, {"db", "main"}, {"mode", "read"},
@@ -66,7 +62,7 @@ TEST_P(ExecutionTest, OverrunningReadGivesTheWholeAnswer) {
   EXPECT_EQ(stats["pools"]["main"]["read"]["leased"], 0) << stats.dump();
 }
 
-TEST_P(ExecutionTest, PipelinedMixOfQuickAndSlowRequestsAnswersInOrder) {
+TEST_F(ExecutionTest, PipelinedMixOfQuickAndSlowRequestsAnswersInOrder) {
   LineClient client = Connect();
   std::string batch;
   const int kRequests = 60;
@@ -105,7 +101,7 @@ TEST_P(ExecutionTest, PipelinedMixOfQuickAndSlowRequestsAnswersInOrder) {
   EXPECT_EQ(count["rows"], json::array({json::array({2 + kRequests / 4})}));
 }
 
-TEST_P(ExecutionTest, ReleaseRollsBackAnOpenTransaction) {
+TEST_F(ExecutionTest, ReleaseRollsBackAnOpenTransaction) {
   LineClient client = Connect();
   std::string lease = Acquire(client, "write");
   ASSERT_TRUE(IsOk(client.Call({{"op", "exec"}, {"lease", lease}, {"sql", "BEGIN"}})));
@@ -127,7 +123,7 @@ TEST_P(ExecutionTest, ReleaseRollsBackAnOpenTransaction) {
   EXPECT_EQ(clean["rolled_back"], false);
 }
 
-TEST_P(ExecutionTest, SlowReadDoesNotDelayOtherConnections) {
+TEST_F(ExecutionTest, SlowReadDoesNotDelayOtherConnections) {
   LineClient slow = Connect();
   // A read handle idle beforehand, so the slow read starts at once where
   // quick runs start (a handle still to be opened is opened by a worker).
@@ -159,7 +155,7 @@ TEST_P(ExecutionTest, SlowReadDoesNotDelayOtherConnections) {
 // A client cancels by closing its connection (docs/protocol.md,
 // "Cancelling"): the running statement stops at once and its transaction is
 // rolled back, instead of running on to statement_timeout_ms for no one.
-TEST_P(ExecutionTest, ClosingTheConnectionStopsItsStatement) {
+TEST_F(ExecutionTest, ClosingTheConnectionStopsItsStatement) {
   LineClient client = Connect();
   std::string lease = Acquire(client, "write");
   ASSERT_TRUE(IsOk(client.Call({{"op", "exec"}, {"lease", lease},
@@ -184,7 +180,7 @@ TEST_P(ExecutionTest, ClosingTheConnectionStopsItsStatement) {
 }
 
 // Shutting down only the write side (as socat does) still gets every answer.
-TEST_P(ExecutionTest, HalfCloseStillAnswersTheRunningStatement) {
+TEST_F(ExecutionTest, HalfCloseStillAnswersTheRunningStatement) {
   LineClient client = Connect();
   ASSERT_TRUE(client.Send(json({{"op", "query"}, {"db", "main"}, {"sql", CountTo(300000)}}).dump()));
   ASSERT_EQ(shutdown(client.fd(), SHUT_WR), 0);
@@ -192,9 +188,6 @@ TEST_P(ExecutionTest, HalfCloseStillAnswersTheRunningStatement) {
   ASSERT_TRUE(line);
   EXPECT_EQ(json::parse(*line)["rows"], json::parse("[[300000]]"));
 }
-
-INSTANTIATE_TEST_SUITE_P(Models, ExecutionTest, ::testing::Values("quick", "workers"),
-                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace litepool::testing
