@@ -171,7 +171,7 @@ struct DispatchWorld {
     cfg.path = path;
     cfg.create_if_missing = true;
     cfg.pragmas = {{"journal_mode", "wal"}, {"synchronous", "normal"}};
-    auto pool = std::make_shared<Pool>(cfg, RealTime(), &events);
+    auto pool = std::make_shared<Pool>(cfg, RealTime(), &events, &workers);
     Status st = pool->Start();
     if (!st.ok()) {
       error = st.message();

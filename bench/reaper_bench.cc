@@ -149,21 +149,25 @@ struct ReaperWorld {
         error = "cannot open in-memory handle " + std::to_string(i);
         return;
       }
-      Pool* pool = pool_list[i % kPools].get();
+      PooledHandle leased(pool_list[i % kPools], std::move(h));
       LeaseTerms terms;
-      terms.pool = pool;
       terms.mode = Mode::kRead;
-      terms.db = pool->name();
       terms.deadline = now + Millis(30000);
       terms.leak_warn_at = now + Millis(10000);
       terms.tag = "bench";
       LeaseId id;
-      if (!leases.Insert(client, &h, std::move(terms), &id)) {
+      if (!leases.Insert(client, &leased, std::move(terms), &id)) {
+        (void)std::move(leased).Detach();
         error = "lease insert refused";
         return;
       }
     }
     reaper = std::make_unique<Reaper>(&pools, &leases, &workers, &clock, Millis(1000), nullptr);
+  }
+  ~ReaperWorld() {
+    // The in-memory handles never came from the pools: closed here, not
+    // given back to them.
+    for (PooledHandle& h : leases.TakeAll()) (void)std::move(h).Detach();
   }
 };
 

@@ -157,7 +157,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   db.limits.acquire_timeout_ms = 100;
   db.limits.busy_timeout_ms = 10;
   db.limits.client_pragmas = {"user_version"};
-  auto pool = std::make_shared<Pool>(db, RealTime(), &world->events);
+  auto pool = std::make_shared<Pool>(db, RealTime(), &world->events, &world->workers);
   Status st = pool->Start();
   if (!st.ok()) {
     std::fprintf(stderr, "pool start: %s\n", st.message().c_str());

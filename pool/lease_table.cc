@@ -67,16 +67,16 @@ void LeaseTable::AddClient(ClientId client, const ClientInfo& info) {
   clients_[client].info = info;
 }
 
-TakenLease LeaseTable::EraseLocked(std::unordered_map<LeaseId, Entry>::iterator it) {
-  TakenLease taken{it->second.terms.pool, std::move(it->second.handle)};
+PooledHandle LeaseTable::EraseLocked(std::unordered_map<LeaseId, Entry>::iterator it) {
+  PooledHandle taken = std::move(it->second.handle);
   auto c = clients_.find(it->second.owner);
   if (c != clients_.end()) --c->second.leases;
   leases_.erase(it);
   return taken;
 }
 
-std::vector<TakenLease> LeaseTable::RemoveClient(ClientId client) {
-  std::vector<TakenLease> taken;
+std::vector<PooledHandle> LeaseTable::RemoveClient(ClientId client) {
+  std::vector<PooledHandle> taken;
   std::lock_guard lock(mu_);
   if (clients_.erase(client) == 0) return taken;
   for (auto it = leases_.begin(); it != leases_.end();) {
@@ -112,8 +112,7 @@ size_t LeaseTable::size() const {
   return leases_.size();
 }
 
-bool LeaseTable::Insert(ClientId client, std::unique_ptr<Handle>* handle, LeaseTerms terms,
-                        LeaseId* id) {
+bool LeaseTable::Insert(ClientId client, PooledHandle* handle, LeaseTerms terms, LeaseId* id) {
   std::lock_guard lock(mu_);
   auto c = clients_.find(client);
   if (c == clients_.end()) return false;
@@ -140,9 +139,7 @@ Status LeaseTable::Begin(ClientId client, LeaseId id, std::string_view sql, Leas
   e.busy = true;
   e.last_sql = CutSql(sql);
   use->id = id;
-  use->pool = e.terms.pool;
-  use->handle = e.handle.get();
-  use->mode = e.terms.mode;
+  use->lease = &e.handle;
   use->statement_timeout = e.terms.statement_timeout;
   return Status();
 }
@@ -165,7 +162,7 @@ void LeaseTable::Tombstone(ClientId owner, LeaseId id) {
   if (c->second.revoked.size() > kMaxTombstones) c->second.revoked.pop_front();
 }
 
-Status LeaseTable::End(const LeaseUse& use, TakenLease* taken) {
+Status LeaseTable::End(const LeaseUse& use, PooledHandle* taken) {
   std::lock_guard lock(mu_);
   auto it = leases_.find(use.id);
   if (it == leases_.end()) return Status(Code::kInternal, "lease vanished while in use");
@@ -184,7 +181,7 @@ Status LeaseTable::End(const LeaseUse& use, TakenLease* taken) {
   return Status(Code::kLeaseExpired, "the lease was revoked: lease timeout");
 }
 
-Status LeaseTable::Take(ClientId client, LeaseId id, TakenLease* out) {
+Status LeaseTable::Take(ClientId client, LeaseId id, PooledHandle* out) {
   std::lock_guard lock(mu_);
   auto it = leases_.find(id);
   if (it == leases_.end() || it->second.owner != client) return NotHeldLocked(client, id);
@@ -193,11 +190,22 @@ Status LeaseTable::Take(ClientId client, LeaseId id, TakenLease* out) {
   return Status();
 }
 
+std::vector<PooledHandle> LeaseTable::TakeAll() {
+  std::vector<PooledHandle> taken;
+  std::lock_guard lock(mu_);
+  for (auto it = leases_.begin(); it != leases_.end();) {
+    auto next = std::next(it);
+    if (!it->second.busy) taken.push_back(EraseLocked(it));
+    it = next;
+  }
+  return taken;
+}
+
 LeaseInfo LeaseTable::InfoLocked(LeaseId id, const Entry& e, TimePoint now) const {
   LeaseInfo info;
   info.id = id;
-  info.pool = e.terms.pool;
-  info.db = e.terms.db;
+  info.events = e.handle.pool().events();
+  info.db = e.handle.pool().name();
   info.mode = e.terms.mode;
   auto c = clients_.find(e.owner);
   if (c != clients_.end()) info.holder = c->second.info;

@@ -15,11 +15,11 @@
 #include "pool/clock.h"
 #include "pool/handle.h"
 #include "pool/pool_events.h"
+#include "pool/pooled_handle.h"
 #include "pool/status.h"
 
 namespace litepool {
 
-class Pool;
 using ClientId = uint64_t;
 using LeaseId = uint64_t;
 
@@ -30,25 +30,22 @@ struct ClientInfo {
   uint32_t gid = 0;
 };
 
-// A lease taken out of the table: its handle goes back to `pool`.
-struct TakenLease {
-  Pool* pool = nullptr;
-  std::unique_ptr<Handle> handle;
-};
-
-// A lease in use by one request, between Begin() and End().
+// A lease in use by one request, between Begin() and End(): the lease's
+// handle, which stays in the table (and stays valid: a lease in use is
+// never erased) while the request runs a statement on it.
 struct LeaseUse {
   LeaseId id = 0;
-  Pool* pool = nullptr;
-  Handle* handle = nullptr;
-  Mode mode = Mode::kWrite;
+  const PooledHandle* lease = nullptr;
   Millis statement_timeout{0};
+
+  Handle& handle() const { return **lease; }
+  Pool& pool() const { return lease->pool(); }
 };
 
 // What `leases` shows and what a leak warning or revocation logs.
 struct LeaseInfo {
   LeaseId id = 0;
-  Pool* pool = nullptr;
+  PoolEvents* events = nullptr;  // its database's
   std::string db;
   Mode mode = Mode::kWrite;
   ClientInfo holder;
@@ -63,15 +60,13 @@ struct LeaseInfo {
 
 // What one reaper pass found.
 struct SweepResult {
-  std::vector<TakenLease> revoked;          // idle leases past their deadline
+  std::vector<PooledHandle> revoked;        // idle leases past their deadline
   std::vector<LeaseInfo> revoked_info;      // one per revocation (idle or busy)
   std::vector<LeaseInfo> leak_warnings;     // leases that just passed leak_warn_ms
 };
 
 struct LeaseTerms {
-  Pool* pool = nullptr;
   Mode mode = Mode::kWrite;
-  std::string db;
   TimePoint deadline;
   TimePoint leak_warn_at;  // TimePoint::max() when leak warnings are off
   std::string tag;
@@ -88,7 +83,7 @@ class LeaseTable {
   void AddClient(ClientId client, const ClientInfo& info);
   // Marks the client gone and takes its leases. A lease in use by a running
   // statement is interrupted instead; End() then hands it back.
-  std::vector<TakenLease> RemoveClient(ClientId client);
+  std::vector<PooledHandle> RemoveClient(ClientId client);
   int LeaseCount(ClientId client) const;
   // Whether the client's connection is still open (a long admin request,
   // such as a backup, stops when it is not).
@@ -97,7 +92,7 @@ class LeaseTable {
 
   // Registers a lease on *handle. Returns false, leaving *handle with the
   // caller, if the client has gone meanwhile.
-  bool Insert(ClientId client, std::unique_ptr<Handle>* handle, LeaseTerms terms, LeaseId* id);
+  bool Insert(ClientId client, PooledHandle* handle, LeaseTerms terms, LeaseId* id);
 
   // Starts a use of `id` by `client` for `sql` (remembered as last_sql).
   // unknown_lease for another client's or a released lease; lease_expired
@@ -106,10 +101,13 @@ class LeaseTable {
   // Ends the use. If the lease was revoked meanwhile, or its client left,
   // *taken receives it (to return to the pool) and the result is
   // lease_expired.
-  Status End(const LeaseUse& use, TakenLease* taken);
+  Status End(const LeaseUse& use, PooledHandle* taken);
 
   // Takes a lease out for release.
-  Status Take(ClientId client, LeaseId id, TakenLease* out);
+  Status Take(ClientId client, LeaseId id, PooledHandle* out);
+  // Takes out every lease not running a statement: at exit, so that they
+  // go back to their pools while the pools can still close them.
+  std::vector<PooledHandle> TakeAll();
 
   // One reaper pass: revokes leases past their deadline and reports those
   // that just passed leak_warn_ms. Fast: no SQLite work but interrupts.
@@ -125,7 +123,7 @@ class LeaseTable {
   struct Entry {
     ClientId owner;
     LeaseTerms terms;
-    std::unique_ptr<Handle> handle;
+    PooledHandle handle;
     TimePoint acquired_at;
     bool busy = false;
     bool revoked = false;
@@ -145,7 +143,7 @@ class LeaseTable {
   // Why `client` cannot use `id`: lease_expired if it was revoked from this
   // client recently, else unknown_lease.
   Status NotHeldLocked(ClientId client, LeaseId id) const;
-  TakenLease EraseLocked(std::unordered_map<LeaseId, Entry>::iterator it);
+  PooledHandle EraseLocked(std::unordered_map<LeaseId, Entry>::iterator it);
 
   const TimeSource* const clock_;
   const uint64_t id_key_;

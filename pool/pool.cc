@@ -17,12 +17,13 @@ double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).coun
 
 }  // namespace
 
-Pool::Pool(const config::Database& db, const TimeSource* clock, PoolEvents* events)
+Pool::Pool(const config::Database& db, const TimeSource* clock, PoolEvents* events,
+           TaskRunner* workers)
     : name_(db.name),
       path_(db.path),
       read_only_(db.read_only),
       create_if_missing_(db.create_if_missing),
-      clock_(clock), events_(events), factory_(db, clock), faults_(db.name, clock, events), limits_(db.limits), allowed_uids_(db.allowed_uids) {
+      clock_(clock), events_(events), workers_(workers), factory_(db, clock), faults_(db.name, clock, events), limits_(db.limits), allowed_uids_(db.allowed_uids) {
   sides_[0].mode = Mode::kWrite;
   sides_[0].max = db.read_only ? 0 : db.limits.max_writers;
   sides_[1].mode = Mode::kRead;
@@ -300,6 +301,23 @@ bool Pool::ReturnQuickly(std::unique_ptr<Handle>* handle) {
   h->set_last_used(now);
   Offer(std::move(*handle));
   return true;
+}
+
+void Pool::Release(std::unique_ptr<Handle> handle) {
+  if (ReturnQuickly(&handle)) return;
+  std::shared_ptr<Pool> self = weak_from_this().lock();
+  bool shut_down;
+  {
+    std::lock_guard lock(mu_);
+    shut_down = shut_down_;
+  }
+  // After Shutdown() the workers may be gone: closing here is the last use.
+  if (workers_ == nullptr || self == nullptr || shut_down) {
+    Return(std::move(handle));
+    return;
+  }
+  auto task = std::make_shared<std::unique_ptr<Handle>>(std::move(handle));
+  workers_->Post([self = std::move(self), task] { self->Return(std::move(*task)); });
 }
 
 bool Pool::Return(std::unique_ptr<Handle> handle) {

@@ -21,6 +21,7 @@
 #include "pool/handle_factory.h"
 #include "pool/pool_events.h"
 #include "pool/status.h"
+#include "pool/task_runner.h"
 
 namespace litepool {
 
@@ -51,7 +52,7 @@ struct ReapedHandles {
 // Thread-safe. Every method may be called from any thread; those marked slow
 // may open or close SQLite handles and belong on a worker thread, never on
 // the I/O thread or the reaper. No lock is held while SQLite runs.
-class Pool {
+class Pool : public std::enable_shared_from_this<Pool> {
  public:
   // Receives a handle granted to a queued waiter, on the thread that freed
   // it. Returns the handle back if its client has gone (the pool then offers
@@ -67,7 +68,10 @@ class Pool {
     Status status;                   // kFailed
   };
 
-  Pool(const config::Database& db, const TimeSource* clock, PoolEvents* events);
+  // `workers` run the returns that need SQLite work (Release); without
+  // them (tests) such a return runs on the caller's thread.
+  Pool(const config::Database& db, const TimeSource* clock, PoolEvents* events,
+       TaskRunner* workers = nullptr);
   ~Pool();
 
   // Opens the database: claims its file (creating it if configured),
@@ -101,6 +105,9 @@ class Pool {
   // nothing to close. Otherwise returns false and leaves *handle for
   // Return() on a worker. Fast.
   bool ReturnQuickly(std::unique_ptr<Handle>* handle);
+  // Return() from a thread that must not block: at once when it can, else
+  // on a worker. What a PooledHandle does when it goes. Fast.
+  void Release(std::unique_ptr<Handle> handle);
 
   // For the reaper: takes idle handles past max_lifetime or idle_timeout out
   // of the pool (keeping min_idle) and counts handles to open; notices a
@@ -201,6 +208,7 @@ class Pool {
   const bool create_if_missing_;
   const TimeSource* const clock_;
   PoolEvents* const events_;
+  TaskRunner* const workers_;
   HandleFactory factory_;
   FaultReport faults_;
 

@@ -134,16 +134,17 @@ int Reaper::SweepLeases(TimePoint now) {
   leases_->Sweep(now, &sweep);
   for (const LeaseInfo& info : sweep.leak_warnings) {
     LogLease(log::Warn("lease_leak_warning"), info);
-    info.pool->events()->LeakWarned();
+    info.events->LeakWarned();
   }
   for (const LeaseInfo& info : sweep.revoked_info) {
     LogLease(log::Warn("lease_revoked"), info);
-    info.pool->events()->LeaseTimedOut();
+    info.events->LeaseTimedOut();
   }
   if (!sweep.revoked.empty()) {
-    auto revoked = std::make_shared<std::vector<TakenLease>>(std::move(sweep.revoked));
+    // Rolled back on a worker: the reaper never runs SQLite.
+    auto revoked = std::make_shared<std::vector<PooledHandle>>(std::move(sweep.revoked));
     workers_->Post([revoked] {
-      for (TakenLease& lease : *revoked) lease.pool->Return(std::move(lease.handle));
+      for (PooledHandle& handle : *revoked) std::move(handle).Return();
     });
   }
   std::lock_guard lock(stats_mu_);

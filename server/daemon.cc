@@ -76,10 +76,10 @@ Status Daemon::Start() {
     for (const auto& pool : pools_.All()) out.push_back(pool->Snapshot());
     return out;
   });
+  workers_ = std::make_unique<TaskRunner>(WorkerCount(config_), "litepool-work");
   // A database that cannot open is down, not fatal: the others serve, and
   // the reaper retries it (docs/operations.md, "Storage faults").
   for (const auto& db : config_.databases) AddPool(db, nullptr);
-  workers_ = std::make_unique<TaskRunner>(WorkerCount(config_), "litepool-work");
   reaper_ = std::make_unique<Reaper>(&pools_, &leases_, workers_.get(), RealTime(),
                                      Millis(config_.reaper_interval_ms), metrics_->reaper());
   auto wal_events = [this](const std::string& db) { return metrics_->wal().ForDatabase(db); };
@@ -152,7 +152,8 @@ int Daemon::Run() {
   session_threads_->Join();
   reaper_->Stop();
   for (const auto& pool : pools_.All()) pool->Shutdown(CloseReason::kShutdown);
-  for (const auto& pool : retired_pools_) pool->Shutdown(CloseReason::kReload);
+  // Leases whose clients never came back for them: closed by their pools.
+  leases_.TakeAll();
   workers_->Stop();
   // Last: with every handle closed, its connections' close copies the WAL
   // back and removes it.
@@ -222,7 +223,8 @@ void Daemon::Reload() {
       // A different file or different handle settings: a new pool, opened
       // and checked before the old one is retired, which keeps serving if
       // the new one cannot open.
-      auto fresh = std::make_shared<Pool>(db, RealTime(), metrics_->AddDatabase(db.name));
+      auto fresh =
+          std::make_shared<Pool>(db, RealTime(), metrics_->AddDatabase(db.name), workers_.get());
       if (old->path == db.path) fresh->AdoptFiles(*pool);
       Status st = fresh->Start();
       if (!st.ok()) {
@@ -232,8 +234,7 @@ void Daemon::Reload() {
         keep_old.push_back(db.name);
         continue;
       }
-      retired_pools_.push_back(pools_.Remove(db.name));
-      workers_->Post([p = retired_pools_.back()] { p->Shutdown(CloseReason::kReload); });
+      Retire(pools_.Remove(db.name));
       pools_.Add(std::move(fresh));
       continue;
     }
@@ -247,8 +248,7 @@ void Daemon::Reload() {
     bool kept = std::any_of(next->databases.begin(), next->databases.end(),
                             [&](const config::Database& d) { return d.name == name; });
     if (kept) continue;
-    retired_pools_.push_back(pools_.Remove(name));
-    workers_->Post([p = retired_pools_.back()] { p->Shutdown(CloseReason::kReload); });
+    Retire(pools_.Remove(name));
   }
   for (const auto& name : keep_old) {
     // Keep serving, and describing, the old configuration of these.
@@ -274,8 +274,14 @@ void Daemon::Reload() {
   for (const auto& e : errors) event.Str("error", e);
 }
 
+void Daemon::Retire(std::shared_ptr<Pool> pool) {
+  // Its leased handles keep it alive until they come back, closed.
+  workers_->Post([pool = std::move(pool)] { pool->Shutdown(CloseReason::kReload); });
+}
+
 void Daemon::AddPool(const config::Database& db, std::vector<std::string>* errors) {
-  auto pool = std::make_shared<Pool>(db, RealTime(), metrics_->AddDatabase(db.name));
+  auto pool =
+      std::make_shared<Pool>(db, RealTime(), metrics_->AddDatabase(db.name), workers_.get());
   Status st = pool->Start();  // logs database_down itself when it fails
   if (!st.ok() && errors != nullptr) errors->push_back("database " + db.name + ": " + st.message());
   pools_.Add(std::move(pool));

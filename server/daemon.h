@@ -44,6 +44,8 @@ class Daemon final {
   void WaitForHangup();
   void Reload();
   void AddPool(const config::Database& db, std::vector<std::string>* errors);
+  // Takes a pool a reload removed or replaced out of service.
+  void Retire(std::shared_ptr<Pool> pool);
   void PlanFileDescriptors();
   void BeginDrain(int signal);
   void CheckDrain();
@@ -70,9 +72,6 @@ class Daemon final {
   std::unique_ptr<RequestDriver> driver_;
   std::unique_ptr<Listener> listener_;
   std::unique_ptr<SessionThreads> session_threads_;
-  // Pools a reload removed: kept alive until exit, since their last leases
-  // may still be returning to them.
-  std::vector<std::shared_ptr<Pool>> retired_pools_;
 
   std::atomic<int64_t> max_result_bytes_;
   const size_t max_request_bytes_;

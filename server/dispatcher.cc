@@ -44,12 +44,11 @@ void Dispatcher::ClientJoined(const ClientContext& client) {
 }
 
 void Dispatcher::ClientGone(const ClientContext& client) {
-  auto taken = std::make_shared<std::vector<TakenLease>>(services_->leases->RemoveClient(client.id));
-  if (taken->empty()) return;
-  log::Debug("client_leases_released").Int("pid", client.peer.pid).Int("count", taken->size());
-  services_->workers->Post([taken] {
-    for (TakenLease& lease : *taken) lease.pool->Return(std::move(lease.handle));
-  });
+  // The leases go back as they drop: rolled back on a worker.
+  std::vector<PooledHandle> taken = services_->leases->RemoveClient(client.id);
+  if (!taken.empty()) {
+    log::Debug("client_leases_released").Int("pid", client.peer.pid).Int("count", taken.size());
+  }
 }
 
 Outcome Dispatcher::Run(const ClientContext& client, std::string_view line, Place place,
@@ -87,7 +86,7 @@ Outcome Dispatcher::Continue(const ClientContext& client, Continuation rest,
     return RunOneShot(call, one_shot->lease);
   }
   auto& release = std::get<FinishRelease>(rest);
-  bool rolled_back = release.taken.pool->Return(std::move(release.taken.handle));
+  bool rolled_back = std::move(release.handle).Return();
   return Answer{ReleaseReply(release.id_json, rolled_back)};
 }
 
@@ -151,9 +150,9 @@ std::variant<LeaseId, Outcome> Dispatcher::Lease(Call& call, const Leasing& leas
       break;
   }
   LeaseId id;
-  if (!MakeLease(call.client.id, pool.get(), leasing.plan, req.tag, &got.handle, &id)) {
-    GiveBack(pool.get(), std::move(got.handle), call.place);  // the client left
-    return Fail(req, Status(Code::kInternal, "client gone"));
+  PooledHandle handle(pool, std::move(got.handle));
+  if (!MakeLease(call.client.id, leasing.plan, req.tag, &handle, &id)) {
+    return Fail(req, Status(Code::kInternal, "client gone"));  // the handle goes back
   }
   return id;
 }
@@ -168,14 +167,11 @@ Outcome Dispatcher::Acquire(Call& call) {
                            leasing.plan.mode, leasing.plan.lease_ms)};
 }
 
-bool Dispatcher::MakeLease(ClientId client, Pool* pool, const LeasePlan& plan,
-                           std::string_view tag, std::unique_ptr<Handle>* handle,
-                           LeaseId* id) const {
+bool Dispatcher::MakeLease(ClientId client, const LeasePlan& plan, std::string_view tag,
+                           PooledHandle* handle, LeaseId* id) const {
   TimePoint now = (*handle)->leased_at();
   LeaseTerms terms;
-  terms.pool = pool;
   terms.mode = plan.mode;
-  terms.db = pool->name();
   terms.deadline = now + plan.lease_ms;
   terms.leak_warn_at = plan.leak_warn.count() > 0 ? now + plan.leak_warn : TimePoint::max();
   terms.tag = tag;
@@ -191,8 +187,9 @@ std::unique_ptr<Handle> Dispatcher::Grant(const std::shared_ptr<Pending>& p,
     return nullptr;
   }
   LeaseId id;
-  if (!p->dispatcher->MakeLease(p->client.id, p->pool.get(), p->plan, req.tag, &handle, &id)) {
-    return handle;  // the client has gone
+  PooledHandle leased(p->pool, std::move(handle));
+  if (!p->dispatcher->MakeLease(p->client.id, p->plan, req.tag, &leased, &id)) {
+    return std::move(leased).Detach();  // the client has gone: the next waiter's
   }
   if (req.op != Op::kAcquire) {
     // The statement runs on a worker, never inside the grant: grants would
@@ -225,21 +222,20 @@ Dispatcher::LeaseRun Dispatcher::RunOnLease(ClientId client, LeaseId lease, cons
   StatementOutcome outcome;
   if (req.op == Op::kQuery) {
     ResultWriter sink(&reply, req.id_json, services_->max_result_bytes->load(), req.decltypes);
-    st = use.handle->Query(req.sql, req.params, use.statement_timeout, &sink, &outcome, quick_ptr,
+    st = use.handle().Query(req.sql, req.params, use.statement_timeout, &sink, &outcome, quick_ptr,
                            req.auto_mode ? WriteOnRead::kRedirect : WriteOnRead::kFail);
     if (st.ok() && !quick.gave_up && !outcome.needs_writer) sink.Finish(outcome);
   } else {
-    st = use.handle->Exec(req.sql, use.statement_timeout, &outcome);
+    st = use.handle().Exec(req.sql, use.statement_timeout, &outcome);
     if (st.ok()) AppendExecReply(&reply, req.id_json, outcome);
   }
   if (!quick.gave_up && !outcome.needs_writer) {
-    use.pool->events()->QueryDone(st.code(), SecondsSince(start));
-    use.pool->ReportFault(st, "statement");
+    use.pool().events()->QueryDone(st.code(), SecondsSince(start));
+    use.pool().ReportFault(st, "statement");
   }
-  TakenLease taken;
-  Status end = services_->leases->End(use, &taken);
+  PooledHandle revoked;  // goes back as it drops
+  Status end = services_->leases->End(use, &revoked);
   if (!end.ok()) {
-    if (taken.handle) GiveBack(taken.pool, std::move(taken.handle), place);
     run.reply = ErrorReply(req.id_json, end);
     return run;
   }
@@ -247,17 +243,6 @@ Dispatcher::LeaseRun Dispatcher::RunOnLease(ClientId client, LeaseId lease, cons
   run.needs_writer = outcome.needs_writer;
   if (!st.ok() && !run.gave_up) run.reply = ErrorReply(req.id_json, st);
   return run;
-}
-
-void Dispatcher::GiveBack(Pool* pool, std::unique_ptr<Handle> handle, Place place) const {
-  if (place == Place::kWorker) {
-    pool->Return(std::move(handle));
-  } else if (!pool->ReturnQuickly(&handle)) {
-    // Pool outlives the task: pools are retired, never destroyed, while
-    // the daemon runs, and workers stop before they go.
-    auto shared = std::make_shared<std::unique_ptr<Handle>>(std::move(handle));
-    services_->workers->Post([pool, shared] { pool->Return(std::move(*shared)); });
-  }
 }
 
 Outcome Dispatcher::Statement(Call& call) {
@@ -275,13 +260,13 @@ Outcome Dispatcher::Release(Call& call) {
   if (!req.lease_well_formed) {
     return Fail(req, Status(Code::kUnknownLease, "no such lease on this connection"));
   }
-  TakenLease taken;
+  PooledHandle taken;
   Status st = services_->leases->Take(call.client.id, req.lease, &taken);
   if (!st.ok()) return Fail(req, st);
-  if (call.place == Place::kIoThread && !taken.pool->ReturnQuickly(&taken.handle)) {
+  if (call.place == Place::kIoThread && !taken.ReturnQuickly()) {
     return Handover{FinishRelease{std::move(req.id_json), std::move(taken)}};
   }
-  bool rolled_back = taken.handle ? taken.pool->Return(std::move(taken.handle)) : false;
+  bool rolled_back = std::move(taken).Return();
   return Answer{ReleaseReply(req.id_json, rolled_back)};
 }
 

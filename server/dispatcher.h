@@ -109,12 +109,10 @@ class Dispatcher {
   // and answers; runs on the thread of whoever freed the handle.
   static std::unique_ptr<Handle> Grant(const std::shared_ptr<Pending>& p,
                                        std::unique_ptr<Handle> handle);
-  bool MakeLease(ClientId client, Pool* pool, const LeasePlan& plan, std::string_view tag,
-                 std::unique_ptr<Handle>* handle, LeaseId* id) const;
+  bool MakeLease(ClientId client, const LeasePlan& plan, std::string_view tag,
+                 PooledHandle* handle, LeaseId* id) const;
   // Runs the statement of `req` on a lease the client holds.
   LeaseRun RunOnLease(ClientId client, LeaseId lease, const Request& req, Place place) const;
-  // Gives a handle back to `pool` without blocking the I/O thread.
-  void GiveBack(Pool* pool, std::unique_ptr<Handle> handle, Place place) const;
   bool IsAdmin(const ClientContext& client) const;
 
   const Services* const services_;

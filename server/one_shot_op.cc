@@ -23,10 +23,10 @@ Outcome Dispatcher::RunOneShot(Call& call, LeaseId lease) {
     // The lease stays, for the worker to run the statement again.
     return Handover{FinishOneShot{std::move(call.req), lease}};
   }
-  TakenLease taken;
-  if (services_->leases->Take(client, lease, &taken).ok()) {
-    GiveBack(taken.pool, std::move(taken.handle), call.place);
-  }
+  PooledHandle taken;
+  if (services_->leases->Take(client, lease, &taken).ok() && call.place == Place::kWorker) {
+    std::move(taken).Return();
+  }  // else it goes back as it drops: at once, or on a worker
   if (run.needs_writer) return ToWriter(call);
   return Answer{std::move(run.reply)};
 }

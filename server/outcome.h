@@ -39,7 +39,7 @@ struct FinishOneShot {
 // a release whose handle needs a rollback or a close.
 struct FinishRelease {
   std::string id_json;
-  TakenLease taken;
+  PooledHandle handle;
 };
 using Continuation = std::variant<RunOnWorker, FinishOneShot, FinishRelease>;
 

@@ -10,7 +10,7 @@
 #include <set>
 #include <thread>
 
-#include "pool/handle_factory.h"
+#include "pool/pool.h"
 #include "tests/pool/pool_test_util.h"
 
 namespace litepool {
@@ -25,24 +25,24 @@ constexpr const char* kEndless =
 class LeaseTableTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    db_ = testing::MakeDatabase(dir_, "l");
-    factory_ = std::make_unique<HandleFactory>(db_, &clock_);
-    ASSERT_TRUE(factory_->Prepare().ok());
+    config::PoolLimits limits;
+    limits.max_writers = 8;
+    db_ = testing::MakeDatabase(dir_, "l", limits);
+    pool_ = std::make_shared<Pool>(db_, &clock_, &events_);
+    ASSERT_TRUE(pool_->Start().ok());
     table_.AddClient(kAlice, ClientInfo{101, 1001, 1001});
     table_.AddClient(kBob, ClientInfo{202, 1002, 1002});
   }
 
-  std::unique_ptr<Handle> Open() {
-    std::unique_ptr<Handle> h;
-    EXPECT_TRUE(factory_->Open(Mode::kWrite, &h).ok());
-    h->set_leased_at(clock_.Now());
-    return h;
+  PooledHandle Open() {
+    Pool::Acquired a = pool_->Acquire(Mode::kWrite, [](std::unique_ptr<Handle> h) { return h; });
+    EXPECT_EQ(a.kind, Pool::Acquired::kGranted) << a.status.message();
+    return PooledHandle(pool_, std::move(a.handle));
   }
 
   LeaseTerms Terms(Millis lease = Millis(30000), Millis leak_warn = Millis(0)) {
     LeaseTerms t;
     t.mode = Mode::kWrite;
-    t.db = "l";
     t.deadline = clock_.Now() + lease;
     t.leak_warn_at = leak_warn.count() > 0 ? clock_.Now() + leak_warn : TimePoint::max();
     t.tag = "test";
@@ -53,7 +53,7 @@ class LeaseTableTest : public ::testing::Test {
     auto h = Open();
     LeaseId id = 0;
     EXPECT_TRUE(table_.Insert(client, &h, Terms(lease), &id));
-    EXPECT_EQ(h, nullptr) << "the table took the handle";
+    EXPECT_FALSE(h) << "the table took the handle";
     return id;
   }
 
@@ -62,7 +62,8 @@ class LeaseTableTest : public ::testing::Test {
   TempDir dir_;
   ManualTimeSource clock_;
   config::Database db_;
-  std::unique_ptr<HandleFactory> factory_;
+  NullPoolEvents events_;
+  std::shared_ptr<Pool> pool_;
   LeaseTable table_{&clock_};
 };
 
@@ -74,23 +75,22 @@ TEST_F(LeaseTableTest, OnlyTheOwnerCanUseALease) {
 
   LeaseUse use;
   EXPECT_EQ(table_.Begin(kBob, id, "SELECT 1", &use).code(), Code::kUnknownLease);
-  TakenLease taken;
+  PooledHandle taken;
   EXPECT_EQ(table_.Take(kBob, id, &taken).code(), Code::kUnknownLease);
-  EXPECT_EQ(taken.handle, nullptr);
+  EXPECT_FALSE(taken);
   EXPECT_EQ(table_.Begin(kAlice, id + 1, "SELECT 1", &use).code(), Code::kUnknownLease);
 
   ASSERT_TRUE(table_.Begin(kAlice, id, "SELECT 1", &use).ok());
-  ASSERT_NE(use.handle, nullptr);
+  ASSERT_NE(use.lease, nullptr);
   EXPECT_EQ(use.id, id);
-  EXPECT_EQ(use.mode, Mode::kWrite);
   // One statement at a time on a lease.
   LeaseUse second;
   EXPECT_EQ(table_.Begin(kAlice, id, "SELECT 2", &second).code(), Code::kBadRequest);
   EXPECT_EQ(table_.Take(kAlice, id, &taken).code(), Code::kBadRequest);
-  EXPECT_TRUE(RunQuery(use.handle, "SELECT 1").ok());
-  TakenLease none;
+  EXPECT_TRUE(RunQuery(&use.handle(), "SELECT 1").ok());
+  PooledHandle none;
   EXPECT_TRUE(table_.End(use, &none).ok());
-  EXPECT_EQ(none.handle, nullptr);
+  EXPECT_FALSE(none);
 
   auto list = table_.List();
   ASSERT_EQ(list.size(), 1u);
@@ -101,13 +101,13 @@ TEST_F(LeaseTableTest, OnlyTheOwnerCanUseALease) {
 
 TEST_F(LeaseTableTest, TakeAfterTakeIsUnknownLease) {
   LeaseId id = InsertFor(kAlice);
-  TakenLease taken;
+  PooledHandle taken;
   ASSERT_TRUE(table_.Take(kAlice, id, &taken).ok());
-  EXPECT_NE(taken.handle, nullptr);
+  EXPECT_TRUE(taken);
   EXPECT_EQ(table_.LeaseCount(kAlice), 0);
-  TakenLease again;
+  PooledHandle again;
   EXPECT_EQ(table_.Take(kAlice, id, &again).code(), Code::kUnknownLease);
-  EXPECT_EQ(again.handle, nullptr);
+  EXPECT_FALSE(again);
   LeaseUse use;
   EXPECT_EQ(table_.Begin(kAlice, id, "SELECT 1", &use).code(), Code::kUnknownLease);
   EXPECT_EQ(table_.size(), 0u);
@@ -123,10 +123,10 @@ TEST_F(LeaseTableTest, RevokedLeaseIsExpiredForItsOwnerOnly) {
   ASSERT_EQ(sweep.revoked_info.size(), 1u);
   EXPECT_EQ(sweep.revoked_info[0].id, id);
   EXPECT_EQ(sweep.revoked_info[0].age_ms, 1000);
-  EXPECT_NE(sweep.revoked[0].handle, nullptr);
+  EXPECT_TRUE(sweep.revoked[0]);
 
   LeaseUse use;
-  TakenLease taken;
+  PooledHandle taken;
   EXPECT_EQ(table_.Begin(kAlice, id, "SELECT 1", &use).code(), Code::kLeaseExpired);
   EXPECT_EQ(table_.Take(kAlice, id, &taken).code(), Code::kLeaseExpired);
   // Another client learns nothing about it.
@@ -143,7 +143,7 @@ TEST_F(LeaseTableTest, BusyLeaseIsInterruptedAndHandedBackByEnd) {
   LeaseUse use;
   ASSERT_TRUE(table_.Begin(kAlice, id, kEndless, &use).ok());
   Status result;
-  std::thread statement([&] { result = RunQuery(use.handle, kEndless); });
+  std::thread statement([&] { result = RunQuery(&use.handle(), kEndless); });
   std::this_thread::sleep_for(Millis(20));
   clock_.Advance(Millis(1000));
   SweepResult sweep;
@@ -157,9 +157,9 @@ TEST_F(LeaseTableTest, BusyLeaseIsInterruptedAndHandedBackByEnd) {
   table_.Sweep(clock_.Now(), &again);
   EXPECT_TRUE(again.revoked_info.empty());
 
-  TakenLease taken;
+  PooledHandle taken;
   EXPECT_EQ(table_.End(use, &taken).code(), Code::kLeaseExpired);
-  ASSERT_NE(taken.handle, nullptr);
+  ASSERT_TRUE(taken);
   EXPECT_EQ(table_.size(), 0u);
   LeaseUse later;
   EXPECT_EQ(table_.Begin(kAlice, id, "SELECT 1", &later).code(), Code::kLeaseExpired);
@@ -175,19 +175,19 @@ TEST_F(LeaseTableTest, RemoveClientTakesIdleLeasesAndMarksBusyOnes) {
   LeaseUse use;
   ASSERT_TRUE(table_.Begin(kAlice, busy, kEndless, &use).ok());
   Status result;
-  std::thread statement([&] { result = RunQuery(use.handle, kEndless); });
+  std::thread statement([&] { result = RunQuery(&use.handle(), kEndless); });
   std::this_thread::sleep_for(Millis(20));
 
-  std::vector<TakenLease> taken = table_.RemoveClient(kAlice);
+  std::vector<PooledHandle> taken = table_.RemoveClient(kAlice);
   EXPECT_EQ(taken.size(), 2u);
-  for (const auto& t : taken) EXPECT_NE(t.handle, nullptr);
+  for (const auto& t : taken) EXPECT_TRUE(t);
   statement.join();
   EXPECT_EQ(result.code(), Code::kLeaseExpired) << "the running statement was interrupted";
   EXPECT_EQ(table_.size(), 2u);
 
-  TakenLease back;
+  PooledHandle back;
   EXPECT_EQ(table_.End(use, &back).code(), Code::kLeaseExpired);
-  EXPECT_NE(back.handle, nullptr);
+  EXPECT_TRUE(back);
   EXPECT_EQ(table_.size(), 1u);
   EXPECT_EQ(table_.LeaseCount(kAlice), 0);
   EXPECT_TRUE(table_.RemoveClient(kAlice).empty()) << "removing twice is harmless";
@@ -195,20 +195,20 @@ TEST_F(LeaseTableTest, RemoveClientTakesIdleLeasesAndMarksBusyOnes) {
   // Bob is untouched.
   LeaseUse bob_use;
   EXPECT_TRUE(table_.Begin(kBob, bobs, "SELECT 1", &bob_use).ok());
-  TakenLease none;
+  PooledHandle none;
   EXPECT_TRUE(table_.End(bob_use, &none).ok());
 }
 
 TEST_F(LeaseTableTest, InsertAfterRemoveClientFailsAndLeavesTheHandle) {
   table_.RemoveClient(kAlice);
   auto h = Open();
-  Handle* raw = h.get();
+  Handle* raw = &*h;
   LeaseId id = 0;
   EXPECT_FALSE(table_.Insert(kAlice, &h, Terms(), &id));
-  EXPECT_EQ(h.get(), raw);
+  EXPECT_EQ(&*h, raw);
   EXPECT_EQ(table_.size(), 0u);
   EXPECT_FALSE(table_.Insert(/*never added*/ 99, &h, Terms(), &id));
-  EXPECT_EQ(h.get(), raw);
+  EXPECT_EQ(&*h, raw);
 }
 
 TEST_F(LeaseTableTest, LeakWarningOnceAndNotWhenOff) {
@@ -268,9 +268,9 @@ TEST_F(LeaseTableTest, IdsAreUniqueOverManyInserts) {
     EXPECT_NE(id, 0u);
     EXPECT_TRUE(seen.insert(id).second) << "duplicate id at insert " << i;
     texts.insert(LeaseTable::FormatId(id));
-    TakenLease taken;
+    PooledHandle taken;
     ASSERT_TRUE(table_.Take(kAlice, id, &taken).ok());
-    h = std::move(taken.handle);
+    h = std::move(taken);
   }
   EXPECT_EQ(seen.size(), 10000u);
   EXPECT_EQ(texts.size(), 10000u);

@@ -60,12 +60,10 @@ class ReaperTest : public ::testing::Test {
 
   // Leases a handle of `pool` to kClient, the way the dispatcher does.
   LeaseId Lease(Pool* pool, Mode mode, Millis lease_ms, Millis leak_warn_ms = Millis(0)) {
-    auto h = AcquireNow(pool, mode);
+    PooledHandle h(pool->shared_from_this(), AcquireNow(pool, mode));
     TimePoint now = h->leased_at();
     LeaseTerms terms;
-    terms.pool = pool;
     terms.mode = mode;
-    terms.db = pool->name();
     terms.deadline = now + lease_ms;
     terms.leak_warn_at = leak_warn_ms.count() > 0 ? now + leak_warn_ms : TimePoint::max();
     terms.tag = "reaper-test";
@@ -106,7 +104,7 @@ TEST_F(ReaperTest, LeaseRevokedExactlyAtItsDeadline) {
   EXPECT_EQ(events_.lease_timeouts(), 0);
   LeaseUse use;
   ASSERT_TRUE(leases_.Begin(kClient, id, "SELECT 1", &use).ok());
-  TakenLease none;
+  PooledHandle none;
   ASSERT_TRUE(leases_.End(use, &none).ok());
 
   clock_.Advance(Millis(1));
@@ -127,10 +125,10 @@ TEST_F(ReaperTest, RevokedLeaseWithOpenTransactionIsRolledBack) {
   LeaseId id = Lease(pool, Mode::kWrite, Millis(1000));
   LeaseUse use;
   ASSERT_TRUE(leases_.Begin(kClient, id, "BEGIN", &use).ok());
-  ASSERT_TRUE(RunQuery(use.handle, "CREATE TABLE t(v)").ok());
-  ASSERT_TRUE(RunQuery(use.handle, "BEGIN").ok());
-  ASSERT_TRUE(RunQuery(use.handle, "INSERT INTO t VALUES (1)").ok());
-  TakenLease none;
+  ASSERT_TRUE(RunQuery(&use.handle(), "CREATE TABLE t(v)").ok());
+  ASSERT_TRUE(RunQuery(&use.handle(), "BEGIN").ok());
+  ASSERT_TRUE(RunQuery(&use.handle(), "INSERT INTO t VALUES (1)").ok());
+  PooledHandle none;
   ASSERT_TRUE(leases_.End(use, &none).ok());
   clock_.Advance(Millis(1000));
   EXPECT_EQ(Pass(), 1);
@@ -148,15 +146,15 @@ TEST_F(ReaperTest, BusyLeaseIsInterruptedAtItsDeadline) {
   LeaseUse use;
   ASSERT_TRUE(leases_.Begin(kClient, id, kEndless, &use).ok());
   Status result;
-  std::thread statement([&] { result = RunQuery(use.handle, kEndless); });
+  std::thread statement([&] { result = RunQuery(&use.handle(), kEndless); });
   clock_.Advance(Millis(1000));
   EXPECT_EQ(Pass(), 1);
   statement.join();
   EXPECT_EQ(result.code(), Code::kLeaseExpired);
-  TakenLease taken;
+  PooledHandle taken;
   EXPECT_EQ(leases_.End(use, &taken).code(), Code::kLeaseExpired);
-  ASSERT_NE(taken.handle, nullptr);
-  taken.pool->Return(std::move(taken.handle));
+  ASSERT_TRUE(taken);
+  std::move(taken).Return();
   EXPECT_EQ(Side(pool, Mode::kWrite).idle, 1);
   // The next lease on that handle is not hit by the old revocation.
   auto h = AcquireNow(pool, Mode::kWrite);
@@ -307,13 +305,13 @@ TEST_F(ReaperTest, LeasedExpiredHandleIsClosedOnlyWhenReturned) {
   EXPECT_EQ(events_.closed_total(), 1) << "never closed while leased";
   LeaseUse use;
   ASSERT_TRUE(leases_.Begin(kClient, id, "SELECT 1", &use).ok());
-  EXPECT_TRUE(RunQuery(use.handle, "SELECT 1").ok());
-  TakenLease none;
+  EXPECT_TRUE(RunQuery(&use.handle(), "SELECT 1").ok());
+  PooledHandle none;
   ASSERT_TRUE(leases_.End(use, &none).ok());
 
-  TakenLease taken;
+  PooledHandle taken;
   ASSERT_TRUE(leases_.Take(kClient, id, &taken).ok());
-  pool->Return(std::move(taken.handle));
+  std::move(taken).Return();
   EXPECT_EQ(events_.closed(Mode::kWrite, CloseReason::kMaxLifetime), 2);
   EXPECT_EQ(Side(pool, Mode::kWrite).open, 0);
 }

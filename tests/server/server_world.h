@@ -41,7 +41,7 @@ class ServerWorld {
     db.limits.max_writers = max_writers;
     db.limits.max_readers = max_readers;
     db.limits.acquire_timeout_ms = 5000;
-    pool_ = std::make_shared<Pool>(db, RealTime(), &events_);
+    pool_ = std::make_shared<Pool>(db, RealTime(), &events_, &workers_);
     Status st = pool_->Start();
     EXPECT_TRUE(st.ok()) << st.message();
     pools_.Add(pool_);
