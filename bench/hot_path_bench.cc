@@ -186,7 +186,7 @@ struct DispatchWorld {
     services.counters = [](const std::string&, Mode) { return PoolCounters{}; };
     dispatcher = std::make_unique<server::Dispatcher>(&services);
     client.id = 1;
-    leases.AddClient(client.id, client.peer);
+    leases.AddClient(client.id, LeaseHolder{client.peer.pid, client.peer.uid});
   }
   ~DispatchWorld() {
     leases.RemoveClient(client.id);

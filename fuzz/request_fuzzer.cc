@@ -32,6 +32,7 @@
 #include "pool/task_runner.h"
 #include "server/dispatcher.h"
 #include "server/services.h"
+#include "wire/error_code.h"
 
 namespace litepool::fuzz {
 namespace {
@@ -67,10 +68,8 @@ void RemoveDir() {
 }
 
 bool KnownCode(const std::string& code) {
-  for (size_t c = 1; c < kCodeCount; ++c) {
-    if (code == CodeName(static_cast<Code>(c))) return true;
-  }
-  return false;
+  std::optional<Code> known = wire::CodeFromName(code);
+  return known.has_value() && *known != Code::kOk;
 }
 
 [[noreturn]] void Fail(const char* what, std::string_view line, const std::string& reply) {
@@ -221,7 +220,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   client.id = world->next_client++;
   // Odd first bytes make the client a non-admin, non-root peer.
   client.peer = {static_cast<int>(::getpid()), size > 0 && (data[0] & 1) ? 65534u : 0u, 0};
-  world->leases.AddClient(client.id, client.peer);
+  world->leases.AddClient(client.id, LeaseHolder{client.peer.pid, client.peer.uid});
 
   std::string_view input(reinterpret_cast<const char*>(data), size);
   std::string lease;

@@ -12,10 +12,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/status.h"
 #include "pool/clock.h"
 #include "pool/handle.h"
 #include "pool/pool_events.h"
-#include "pool/status.h"
 
 namespace litepool {
 
@@ -23,11 +23,12 @@ class Pool;
 using ClientId = uint64_t;
 using LeaseId = uint64_t;
 
-// Who is on the other end of a client connection (from SO_PEERCRED).
-struct ClientInfo {
+// What the table keeps of the process holding a client's leases, for
+// `leases`, leak warnings and revocations (the server fills it in from the
+// connection's peer credentials).
+struct LeaseHolder {
   int pid = 0;
   uint32_t uid = 0;
-  uint32_t gid = 0;
 };
 
 // A lease taken out of the table: its handle goes back to `pool`.
@@ -51,7 +52,7 @@ struct LeaseInfo {
   Pool* pool = nullptr;
   std::string db;
   Mode mode = Mode::kWrite;
-  ClientInfo holder;
+  LeaseHolder holder;
   std::string tag;
   int64_t age_ms = 0;
   bool in_transaction = false;
@@ -85,7 +86,7 @@ class LeaseTable {
   explicit LeaseTable(const TimeSource* clock);
   ~LeaseTable();
 
-  void AddClient(ClientId client, const ClientInfo& info);
+  void AddClient(ClientId client, const LeaseHolder& holder);
   // Marks the client gone and takes its leases. A lease in use by a running
   // statement is interrupted instead; End() then hands it back.
   std::vector<TakenLease> RemoveClient(ClientId client);
@@ -117,10 +118,6 @@ class LeaseTable {
 
   std::vector<LeaseInfo> List() const;
 
-  // Lease ids travel as 16 hex digits; they do not reveal the count.
-  static std::string FormatId(LeaseId id);
-  static bool ParseId(std::string_view text, LeaseId* id);
-
  private:
   struct Entry {
     ClientId owner;
@@ -135,7 +132,7 @@ class LeaseTable {
     TimePoint snapshot_since = TimePoint::max();  // max: no snapshot held
   };
   struct Client {
-    ClientInfo info;
+    LeaseHolder info;
     int leases = 0;
     std::deque<LeaseId> revoked;  // recent revocations, so they answer lease_expired
   };

@@ -114,8 +114,10 @@ Status Daemon::Start() {
   }
   listener_ = std::make_unique<Listener>(
       io_, ListenerOptions{config_.socket, config_.socket_mode, config_.allowed_uids},
-      [this](const ClientInfo& peer) { return Admit(peer); },
-      [this](Listener::Socket socket, const ClientInfo& peer) { Accept(std::move(socket), peer); });
+      [this](const wire::PeerCredentials& peer) { return Admit(peer); },
+      [this](Listener::Socket socket, const wire::PeerCredentials& peer) {
+        Accept(std::move(socket), peer);
+      });
   Status st = listener_->Open();
   if (!st.ok()) return st;
   session_threads_ =
@@ -345,7 +347,7 @@ void Daemon::FinishDrain() {
   io_.stop();
 }
 
-Status Daemon::Admit(const ClientInfo&) const {
+Status Daemon::Admit(const wire::PeerCredentials&) const {
   if (draining_) return Status(Code::kShuttingDown, "the daemon is shutting down");
   int max = max_clients_.load();
   if (client_count_.load() >= max) {
@@ -358,7 +360,7 @@ Status Daemon::Admit(const ClientInfo&) const {
   return Status();
 }
 
-void Daemon::Accept(Listener::Socket socket, const ClientInfo& peer) {
+void Daemon::Accept(Listener::Socket socket, const wire::PeerCredentials& peer) {
   ClientContext client{next_client_++, peer};
   // Move the connection to the thread that will serve it.
   asio::io_context& io = session_threads_->Next();

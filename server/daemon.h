@@ -55,8 +55,8 @@ class Daemon final : public SessionHost {
   void BeginDrain(int signal);
   void CheckDrain();
   void FinishDrain();
-  void Accept(Listener::Socket socket, const ClientInfo& peer);
-  Status Admit(const ClientInfo& peer) const;
+  void Accept(Listener::Socket socket, const wire::PeerCredentials& peer);
+  Status Admit(const wire::PeerCredentials& peer) const;
 
   config::Config config_;
   boost::asio::io_context io_;

@@ -10,6 +10,7 @@
 #include "log/log.h"
 #include "server/reply.h"
 #include "server/wal_reply.h"
+#include "wire/lease_id.h"
 
 namespace litepool::server {
 namespace {
@@ -218,7 +219,7 @@ std::string LeaseReply(std::string_view id_json, LeaseId id, const Pool& pool, M
                        Millis lease_ms) {
   std::string out;
   ReplyWriter w(&out, id_json);
-  w.Key("lease").String(LeaseTable::FormatId(id));
+  w.Key("lease").String(wire::FormatLeaseId(id));
   w.Key("db").String(pool.name());
   w.Key("mode").String(ModeName(mode));
   w.Key("lease_ms").Int(lease_ms.count());
@@ -501,7 +502,7 @@ Outcome Dispatcher::Leases(Call& call) {
   w.Key("leases").BeginArray();
   for (const LeaseInfo& l : leases) {
     w.BeginObject();
-    w.Key("lease").String(LeaseTable::FormatId(l.id));
+    w.Key("lease").String(wire::FormatLeaseId(l.id));
     w.Key("db").String(l.db).Key("mode").String(ModeName(l.mode));
     w.Key("pid").Int(l.holder.pid).Key("uid").Int(l.holder.uid);
     w.Key("tag").String(l.tag).Key("age_ms").Int(l.age_ms);

@@ -14,13 +14,14 @@
 #include "pool/pool.h"
 #include "server/request.h"
 #include "server/services.h"
+#include "wire/peer.h"
 
 namespace litepool::server {
 
 // The client connection a request came on.
 struct ClientContext {
   ClientId id = 0;
-  ClientInfo peer;
+  wire::PeerCredentials peer;
 };
 
 struct Outcome;

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "pool/status.h"
+#include "base/status.h"
 #include "pool/value.h"
 
 namespace litepool::server {

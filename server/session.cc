@@ -36,7 +36,7 @@ void Session::Start() {
       self->OnGranted(std::move(outcome));
     });
   };
-  host_->leases().AddClient(client_.id, client_.peer);
+  host_->leases().AddClient(client_.id, LeaseHolder{client_.peer.pid, client_.peer.uid});
   Read();
 }
 
