@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "bench/load_process.h"
+#include "wire/unix_socket.h"
 
 namespace litepool::bench {
 namespace {
@@ -235,9 +236,8 @@ LoadResult RunLoad(const LoadOptions& options) {
   int threads = std::max(1, std::min(options.threads, options.connections));
   std::vector<std::vector<std::unique_ptr<Conn>>> shares(threads);
   for (int i = 0; i < options.connections; ++i) {
-    int fd = ConnectUnix(options.socket);
+    int fd = wire::ConnectUnixSocket(options.socket, &result.setup_error);
     if (fd < 0) {
-      result.setup_error = "connect " + options.socket + ": " + std::strerror(errno);
       for (auto& share : shares) {
         for (auto& c : share) ::close(c->fd);
       }

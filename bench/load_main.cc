@@ -28,6 +28,7 @@
 #include "bench/load_process.h"
 #include "bench/load_report.h"
 #include "bench/load_sqlite.h"
+#include "wire/unix_socket.h"
 
 namespace litepool::bench {
 namespace {
@@ -247,9 +248,9 @@ class DaemonUnderTest {
 // echo server answers with lines of the same sizes.
 ReplySizes ProbeReplySizes(const std::string& socket, std::string* error) {
   ReplySizes sizes;
-  int fd = ConnectUnix(socket);
+  int fd = wire::ConnectUnixSocket(socket, error);
   if (fd < 0) {
-    *error = "probe: cannot connect to " + socket;
+    *error = "probe: " + *error;
     return sizes;
   }
   std::string lease = "0000000000000000";
@@ -293,9 +294,8 @@ ReplySizes ProbeReplySizes(const std::string& socket, std::string* error) {
 // Creates the bench tables in database 'main' of a running daemon (one
 // `exec` on a one-shot write lease); keeps rows that are there already.
 bool SetupThroughSocket(const std::string& socket, int64_t rows, std::string* error) {
-  int fd = ConnectUnix(socket);
+  int fd = wire::ConnectUnixSocket(socket, error);
   if (fd < 0) {
-    *error = "cannot connect to " + socket;
     return false;
   }
   std::string sql =

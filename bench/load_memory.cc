@@ -11,6 +11,8 @@
 #include <mutex>
 #include <thread>
 
+#include "wire/unix_socket.h"
+
 namespace litepool::bench {
 namespace {
 
@@ -40,9 +42,10 @@ IdleResult MeasureIdleConnections(const std::string& socket, pid_t pid, int n) {
   std::vector<int> fds;
   fds.reserve(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) {
-    int fd = ConnectUnix(socket);
+    std::string error;
+    int fd = wire::ConnectUnixSocket(socket, &error);
     if (fd < 0) {
-      r.error = "connection " + std::to_string(i + 1) + ": " + std::strerror(errno);
+      r.error = "connection " + std::to_string(i + 1) + ": " + error;
       break;
     }
     fds.push_back(fd);

@@ -5,8 +5,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +15,8 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+
+#include "wire/unix_socket.h"
 
 extern char** environ;
 
@@ -133,31 +133,12 @@ ProcSample SampleProcess(pid_t pid) {
   return s;
 }
 
-int ConnectUnix(const std::string& path) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof(addr.sun_path)) {
-    errno = ENAMETOOLONG;
-    return -1;
-  }
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    int saved = errno;
-    ::close(fd);
-    errno = saved;
-    return -1;
-  }
-  return fd;
-}
-
 bool WaitForSocket(const std::string& path, double timeout_seconds) {
   auto deadline = std::chrono::steady_clock::now() +
                   std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                       std::chrono::duration<double>(timeout_seconds));
   while (std::chrono::steady_clock::now() < deadline) {
-    int fd = ConnectUnix(path);
+    int fd = wire::ConnectUnixSocket(path);
     if (fd >= 0) {
       ::close(fd);
       return true;

@@ -58,9 +58,6 @@ ProcSample SampleProcess(pid_t pid);
 // Waits until a Unix socket at `path` accepts a connection.
 bool WaitForSocket(const std::string& path, double timeout_seconds);
 
-// Connects a blocking Unix stream socket; -1 on failure (errno set).
-int ConnectUnix(const std::string& path);
-
 // Raises RLIMIT_NOFILE's soft limit to its hard limit; returns the new soft
 // limit. Children started afterwards inherit it.
 long RaiseFdLimit();

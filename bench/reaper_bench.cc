@@ -143,7 +143,7 @@ struct ReaperWorld {
     TimePoint now = clock.Now();
     for (int i = 0; i < kLeases; ++i) {
       ClientId client = static_cast<ClientId>(i / kLeasesPerClient + 1);
-      if (i % kLeasesPerClient == 0) leases.AddClient(client, ClientInfo{1000 + i, 1000, 1000});
+      if (i % kLeasesPerClient == 0) leases.AddClient(client, LeaseHolder{1000 + i, 1000});
       auto h = MemoryHandle(static_cast<uint64_t>(1000000 + i), now, sandbox);
       if (!h) {
         error = "cannot open in-memory handle " + std::to_string(i);

@@ -3,13 +3,14 @@
 #include "client/connection.h"
 
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
 #include "client/reply.h"
+#include "wire/error_code.h"
+#include "wire/unix_socket.h"
 
 namespace litepool::client::internal {
 namespace {
@@ -21,27 +22,9 @@ std::string Errno(const char* what) { return std::string(what) + ": " + std::str
 }  // namespace
 
 Result<std::unique_ptr<Connection>> Connection::Open(const std::string& socket_path) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (socket_path.empty() || socket_path.size() >= sizeof(addr.sun_path)) {
-    return IoError("socket path empty or longer than " + std::to_string(sizeof(addr.sun_path) - 1) +
-                   " bytes: " + socket_path);
-  }
-  std::memcpy(addr.sun_path, socket_path.data(), socket_path.size());
-
-  // CLOEXEC: a child the application starts must not inherit the socket, or
-  // it would keep the connection (and its leases) alive after we close it.
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return IoError(Errno("socket"));
-  int rc;
-  do {
-    rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
-  } while (rc < 0 && errno == EINTR);
-  if (rc < 0) {
-    Error error = IoError(Errno(("connect " + socket_path).c_str()));
-    ::close(fd);
-    return error;
-  }
+  std::string error;
+  int fd = wire::ConnectUnixSocket(socket_path, &error);
+  if (fd < 0) return IoError(std::move(error));
   return std::unique_ptr<Connection>(new Connection(fd));
 }
 
@@ -62,7 +45,8 @@ Status Connection::WriteLine(const nlohmann::json& request) {
   } catch (const nlohmann::json::exception& e) {
     // Text that is not UTF-8 cannot travel as JSON. Nothing was written, so
     // the connection stays usable.
-    return Error{"bad_request", std::string("cannot encode request: ") + e.what(), 0};
+    return Error{wire::CodeName(Code::kBadRequest),
+                 std::string("cannot encode request: ") + e.what(), 0};
   }
   line.push_back('\n');
   std::string_view rest = line;

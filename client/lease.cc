@@ -5,6 +5,7 @@
 #include "client/reply.h"
 #include "client/value_json.h"
 #include "litepool/client.h"
+#include "wire/error_code.h"
 
 namespace litepool::client {
 
@@ -13,7 +14,7 @@ using nlohmann::json;
 namespace {
 
 Error NotHeld() {
-  return Error{"unknown_lease",
+  return Error{wire::CodeName(Code::kUnknownLease),
                "this Lease holds no lease (released, moved from, or its Client is gone)", 0};
 }
 

@@ -5,6 +5,7 @@
 
 #include "client/connection.h"
 #include "litepool/client.h"
+#include "wire/error_code.h"
 
 namespace litepool::client {
 namespace {
@@ -24,19 +25,22 @@ const char* BeginSql(TransactionKind kind) {
 // After these the daemon has rolled back already: the lease or the whole
 // connection is gone, so there is no transaction left to finish.
 bool TransactionGone(const Error& error) {
-  return error.code == kIoError || error.code == "lease_expired" || error.code == "unknown_lease";
+  if (error.code == kIoError) return true;
+  std::optional<Code> code = wire::CodeFromName(error.code);
+  return code == Code::kLeaseExpired || code == Code::kUnknownLease;
 }
 
 Error NotActive(const char* what) {
   // What SQLite answers for a COMMIT or ROLLBACK outside a transaction.
-  return Error{"sql_error", std::string("cannot ") + what + ": this Transaction is not active", 1};
+  return Error{wire::CodeName(Code::kSqlError),
+               std::string("cannot ") + what + ": this Transaction is not active", 1};
 }
 
 }  // namespace
 
 Result<Transaction> Transaction::Begin(Lease& lease, TransactionKind kind) {
   if (!lease.valid()) {
-    return Error{"unknown_lease",
+    return Error{wire::CodeName(Code::kUnknownLease),
                  "this Lease holds no lease (released, moved from, or its Client is gone)", 0};
   }
   Transaction tx(lease.conn_, lease.id_);

@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "litepool/client_value.h"
+#include "wire/hex.h"
 
 namespace litepool::client {
 
@@ -64,12 +65,10 @@ std::string Value::ToString() const {
     case ValueType::kText:
       return text();
     case ValueType::kBlob: {
-      static constexpr char kHex[] = "0123456789abcdef";
+      const std::vector<uint8_t>& bytes = blob().bytes;
       std::string s = "x'";
-      for (uint8_t byte : blob().bytes) {
-        s.push_back(kHex[byte >> 4]);
-        s.push_back(kHex[byte & 15]);
-      }
+      wire::AppendHex(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()),
+                      &s);
       s.push_back('\'');
       return s;
     }

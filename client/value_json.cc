@@ -3,7 +3,8 @@
 
 #include <cmath>
 
-#include "client/base64.h"
+#include "wire/base64.h"
+#include "wire/error_code.h"
 
 namespace litepool::client::internal {
 
@@ -20,15 +21,21 @@ Result<json> ValueToJson(const Value& value) {
       // ".0" on integral ones, so 2.0 stays a float on the wire and SQLite
       // stores REAL. It would write NaN and infinities as null, silently.
       if (!std::isfinite(value.real())) {
-        return Error{"bad_request", "a NaN or infinite REAL has no JSON form", 0};
+        return Error{wire::CodeName(Code::kBadRequest), "a NaN or infinite REAL has no JSON form",
+                     0};
       }
       return json(value.real());
     case ValueType::kText:
       return json(value.text());
-    case ValueType::kBlob:
-      return json{{"$blob", Base64Encode(value.blob().bytes)}};
+    case ValueType::kBlob: {
+      const std::vector<uint8_t>& bytes = value.blob().bytes;
+      std::string text;
+      wire::Base64Encode(
+          std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), &text);
+      return json{{"$blob", std::move(text)}};
+    }
   }
-  return Error{"bad_request", "unknown value type", 0};
+  return Error{wire::CodeName(Code::kBadRequest), "unknown value type", 0};
 }
 
 Result<json> ParamsToJson(const Params& params) {
@@ -74,9 +81,9 @@ bool ValueFromJson(const json& j, Value* value) {
     case json::value_t::object: {
       auto blob = j.find("$blob");
       if (j.size() != 1 || blob == j.end() || !blob->is_string()) return false;
-      std::optional<std::vector<uint8_t>> bytes = Base64Decode(blob->get_ref<const std::string&>());
-      if (!bytes) return false;
-      *value = Value(Blob{std::move(*bytes)});
+      std::vector<uint8_t> bytes;
+      if (!wire::Base64Decode(blob->get_ref<const std::string&>(), &bytes)) return false;
+      *value = Value(Blob{std::move(bytes)});
       return true;
     }
     default:

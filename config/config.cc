@@ -49,18 +49,4 @@ bool ApplyOverrides(const Overrides& overrides, Config* config, std::string* err
   return true;
 }
 
-const char* LogLevelName(LogLevel level) {
-  switch (level) {
-    case LogLevel::kDebug:
-      return "debug";
-    case LogLevel::kInfo:
-      return "info";
-    case LogLevel::kWarn:
-      return "warn";
-    case LogLevel::kError:
-      return "error";
-  }
-  return "info";
-}
-
 }  // namespace litepool::config

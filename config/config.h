@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "log/level.h"
+
 namespace litepool::config {
 
 // Per-database pool sizes and time limits (docs/configuration.md). `defaults` holds one,
@@ -59,8 +61,10 @@ struct Database {
   std::optional<std::vector<uint32_t>> allowed_uids;
 };
 
-enum class LogLevel { kDebug, kInfo, kWarn, kError };
-enum class LogFormat { kJson, kText };
+// The log's own types: the configuration feeds the log, which depends on
+// nothing above it.
+using LogLevel = log::Level;
+using LogFormat = log::Format;
 
 struct Config {
   std::string socket = "./litepool.sock";
@@ -108,7 +112,5 @@ struct Overrides {
   std::optional<std::string> log_level;
 };
 bool ApplyOverrides(const Overrides& overrides, Config* config, std::string* error);
-
-const char* LogLevelName(LogLevel level);
 
 }  // namespace litepool::config

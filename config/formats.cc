@@ -3,7 +3,7 @@
 
 #include <sys/un.h>
 
-#include <cstdio>
+#include "wire/hex.h"
 
 namespace litepool::config::internal {
 namespace {
@@ -98,10 +98,9 @@ std::string CheckMetricsPath(std::string_view path) {
 }
 
 std::optional<LogLevel> ParseLogLevel(std::string_view name) {
-  if (name == "debug") return LogLevel::kDebug;
-  if (name == "info") return LogLevel::kInfo;
-  if (name == "warn") return LogLevel::kWarn;
-  if (name == "error") return LogLevel::kError;
+  for (LogLevel level : {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError}) {
+    if (name == log::LevelName(level)) return level;
+  }
   return std::nullopt;
 }
 
@@ -165,9 +164,8 @@ std::string Escape(std::string_view value, bool escape_non_ascii) {
       out.push_back('\\');
       out.push_back(c);
     } else if (u < 0x20 || u == 0x7f || (u > 0x7f && escape_non_ascii)) {
-      char buf[5];
-      std::snprintf(buf, sizeof buf, "\\x%02x", u);
-      out.append(buf);
+      out.append("\\x");
+      wire::AppendHexByte(u, &out);
     } else {
       out.push_back(c);
     }

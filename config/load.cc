@@ -106,7 +106,7 @@ void ReadLog(ObjectReader* top, Config* config) {
   if (object == nullptr) return;
   ObjectReader reader = top->Nested("log", *object);
   reader.RefuseUnknownKeys({"level", "format"});
-  std::string level = LogLevelName(config->log_level);
+  std::string level = log::LevelName(config->log_level);
   reader.String("level", &level);
   if (!reader.ok()) return;
   if (auto parsed = internal::ParseLogLevel(level)) {

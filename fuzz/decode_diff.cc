@@ -9,6 +9,7 @@
 #include "fuzz/reference_decoder.h"
 #include "server/json_reader.h"
 #include "server/request.h"
+#include "wire/error_code.h"
 
 namespace litepool::fuzz {
 namespace {
@@ -114,8 +115,8 @@ std::string CompareFields(const Request& a, const Request& b) {
 // What the reference decoder answered (old) against the new one (now).
 std::string Compare(const Decoded& old, const Decoded& now) {
   if (old.status.code() != now.status.code() || old.status.message() != now.status.message()) {
-    return std::string("status: ") + CodeName(old.status.code()) + " " +
-           Quote(old.status.message()) + " vs " + CodeName(now.status.code()) + " " +
+    return std::string("status: ") + wire::CodeName(old.status.code()) + " " +
+           Quote(old.status.message()) + " vs " + wire::CodeName(now.status.code()) + " " +
            Quote(now.status.message());
   }
   if (!SameId(old.request.id_json, now.request.id_json)) {

@@ -4,7 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "server/base64.h"
+#include "wire/base64.h"
+#include "wire/lease_id.h"
 
 namespace litepool::fuzz {
 namespace {
@@ -62,7 +63,7 @@ Status ToValue(const json& j, const std::string& where, Value* out) {
         return Bad(where + ": an object value must be {\"$blob\": \"<base64>\"}");
       }
       Blob blob;
-      if (!server::Base64Decode(it->get_ref<const std::string&>(), &blob.bytes)) {
+      if (!wire::Base64Decode(it->get_ref<const std::string&>(), &blob.bytes)) {
         return Bad(where + ": $blob is not valid base64");
       }
       *out = std::move(blob);
@@ -155,7 +156,7 @@ Status ReadTarget(const json& req, Request* out) {
   Status st = ReadString(req, "lease", true, &lease);
   if (!st.ok()) return st;
   out->has_lease = true;
-  out->lease_well_formed = LeaseTable::ParseId(lease, &out->lease);
+  out->lease_well_formed = wire::ParseLeaseId(lease, &out->lease);
   return Status();
 }
 
@@ -192,7 +193,7 @@ Status DecodeOp(const json& req, Request* out) {
       st = ReadString(req, "lease", true, &lease);
       if (!st.ok()) return st;
       out->has_lease = true;
-      out->lease_well_formed = LeaseTable::ParseId(lease, &out->lease);
+      out->lease_well_formed = wire::ParseLeaseId(lease, &out->lease);
       return Status();
     }
     case Op::kBackup:

@@ -4,7 +4,7 @@
 
 #include <string_view>
 
-#include "pool/status.h"
+#include "base/status.h"
 #include "server/request.h"
 
 namespace litepool::fuzz {

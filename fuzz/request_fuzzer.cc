@@ -36,6 +36,7 @@
 #include "server/in_process_connection.h"
 #include "server/request_driver.h"
 #include "server/services.h"
+#include "wire/error_code.h"
 
 namespace litepool::fuzz {
 namespace {
@@ -72,10 +73,8 @@ void RemoveDir() {
 }
 
 bool KnownCode(const std::string& code) {
-  for (size_t c = 1; c < kCodeCount; ++c) {
-    if (code == CodeName(static_cast<Code>(c))) return true;
-  }
-  return false;
+  std::optional<Code> known = wire::CodeFromName(code);
+  return known.has_value() && *known != Code::kOk;
 }
 
 [[noreturn]] void Fail(const char* what, std::string_view line, const std::string& reply) {

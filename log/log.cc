@@ -8,6 +8,10 @@
 #include <cstdio>
 #include <ctime>
 
+#include "wire/error_code.h"
+#include "wire/json_escape.h"
+#include "wire/lease_id.h"
+
 namespace litepool::log {
 namespace {
 
@@ -36,70 +40,7 @@ bool NeedsQuotes(std::string_view s) {
   return false;
 }
 
-// Length of the valid UTF-8 sequence at s[0], or 0 if it is not one.
-size_t Utf8Length(const unsigned char* s, size_t left) {
-  unsigned char c = s[0];
-  size_t n;
-  uint32_t cp;
-  if (c < 0x80) return 1;
-  if ((c & 0xE0) == 0xC0) { n = 2; cp = c & 0x1F; }
-  else if ((c & 0xF0) == 0xE0) { n = 3; cp = c & 0x0F; }
-  else if ((c & 0xF8) == 0xF0) { n = 4; cp = c & 0x07; }
-  else return 0;
-  if (n > left) return 0;
-  for (size_t i = 1; i < n; ++i) {
-    if ((s[i] & 0xC0) != 0x80) return 0;
-    cp = cp << 6 | (s[i] & 0x3F);
-  }
-  // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
-  if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-      cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-    return 0;
-  }
-  return n;
-}
-
 }  // namespace
-
-void AppendJsonEscaped(std::string* out, std::string_view s) {
-  static const char kHex[] = "0123456789abcdef";
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  size_t n = s.size();
-  size_t i = 0;
-  while (i < n) {
-    // Copy the longest run that needs no escaping in one append.
-    size_t run = i;
-    while (run < n && p[run] >= 0x20 && p[run] < 0x80 && p[run] != '"' && p[run] != '\\') ++run;
-    out->append(s.data() + i, run - i);
-    i = run;
-    if (i >= n) break;
-    unsigned char c = p[i];
-    if (c >= 0x80) {
-      size_t len = Utf8Length(p + i, n - i);
-      if (len == 0) {
-        out->append("\xEF\xBF\xBD");  // U+FFFD: the reply must stay valid JSON
-        ++i;
-      } else {
-        out->append(s.data() + i, len);
-        i += len;
-      }
-      continue;
-    }
-    switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      default:
-        out->append("\\u00");
-        out->push_back(kHex[c >> 4]);
-        out->push_back(kHex[c & 15]);
-    }
-    ++i;
-  }
-}
-
 
 void Configure(Level level, Format format) {
   g_level.store(static_cast<int>(level), std::memory_order_relaxed);
@@ -118,14 +59,14 @@ Event::Event(Level level, std::string_view event)
   if (format_ == Format::kJson) {
     line_.append("{\"ts\":\"");
     AppendTimestamp(&line_);
-    line_.append("\",\"level\":\"").append(config::LogLevelName(level));
+    line_.append("\",\"level\":\"").append(LevelName(level));
     line_.append("\",\"event\":\"");
-    AppendJsonEscaped(&line_, event);
+    wire::AppendJsonEscaped(event, &line_);
     line_.push_back('"');
   } else {
     AppendTimestamp(&line_);
     line_.push_back(' ');
-    line_.append(config::LogLevelName(level));
+    line_.append(LevelName(level));
     line_.append(" event=").append(event);
   }
 }
@@ -158,7 +99,7 @@ Event& Event::Str(std::string_view key, std::string_view value) {
   Key(key);
   if (format_ == Format::kJson || NeedsQuotes(value)) {
     line_.push_back('"');
-    AppendJsonEscaped(&line_, value);
+    wire::AppendJsonEscaped(value, &line_);
     line_.push_back('"');
   } else {
     line_.append(value);
@@ -178,6 +119,15 @@ Event& Event::Bool(std::string_view key, bool value) {
   Key(key);
   line_.append(value ? "true" : "false");
   return *this;
+}
+
+Event& Event::Code(std::string_view key, litepool::Code code) {
+  return Str(key, wire::CodeName(code));
+}
+
+Event& Event::LeaseId(std::string_view key, uint64_t id) {
+  if (!enabled_) return *this;
+  return Str(key, wire::FormatLeaseId(id));
 }
 
 }  // namespace litepool::log

@@ -6,12 +6,10 @@
 #include <string>
 #include <string_view>
 
-#include "config/config.h"
+#include "base/status.h"
+#include "log/level.h"
 
 namespace litepool::log {
-
-using Level = config::LogLevel;
-using Format = config::LogFormat;
 
 // Process-wide settings; set at start and on reload (atomic, so any thread
 // may log while they change).
@@ -32,6 +30,12 @@ class Event {
   Event& Str(std::string_view key, std::string_view value);
   Event& Int(std::string_view key, int64_t value);
   Event& Bool(std::string_view key, bool value);
+  // The stable name of an error code ("disk_full"), as replies and metric
+  // labels spell it (wire/error_code.h).
+  Event& Code(std::string_view key, litepool::Code code);
+  // A lease id as the client sees it (wire/lease_id.h), so that a log line
+  // can be matched with the `leases` op and the client's own records.
+  Event& LeaseId(std::string_view key, uint64_t id);
 
  private:
   void Key(std::string_view key);
@@ -45,10 +49,5 @@ inline Event Debug(std::string_view event) { return Event(Level::kDebug, event);
 inline Event Info(std::string_view event) { return Event(Level::kInfo, event); }
 inline Event Warn(std::string_view event) { return Event(Level::kWarn, event); }
 inline Event Error(std::string_view event) { return Event(Level::kError, event); }
-
-// Appends `s` to `out` as the inside of a JSON string (quotes not added).
-// Bytes that are not valid UTF-8 become U+FFFD, so the output is always
-// valid JSON; the reply writer uses it too.
-void AppendJsonEscaped(std::string* out, std::string_view s);
 
 }  // namespace litepool::log

@@ -16,6 +16,7 @@
 #include "litepool/version.h"
 #include "metrics/gauge_family.h"
 #include "metrics/process_stats.h"
+#include "wire/error_code.h"
 
 namespace litepool::metrics {
 
@@ -169,7 +170,7 @@ class DatabaseMetrics final : public PoolEvents {
         query_duration_(f.query_duration.Add({{"db", db}}, kQueryBuckets)),
         up_(f.database_up.Add({{"db", db}})) {
     for (size_t k = 0; k < kStorageFaultCount; ++k) {
-      faults_[k] = &f.storage_faults.Add({{"db", db}, {"kind", CodeName(kStorageFaults[k])}});
+      faults_[k] = &f.storage_faults.Add({{"db", db}, {"kind", wire::CodeName(kStorageFaults[k])}});
     }
     for (size_t m = 0; m < kModeCount; ++m) {
       std::string mode = ModeName(static_cast<Mode>(m));
@@ -187,7 +188,7 @@ class DatabaseMetrics final : public PoolEvents {
       }
     }
     for (size_t c = 0; c < kCodeCount; ++c) {
-      queries_[c] = &f.queries.Add({{"db", db}, {"result", CodeName(static_cast<Code>(c))}});
+      queries_[c] = &f.queries.Add({{"db", db}, {"result", wire::CodeName(static_cast<Code>(c))}});
     }
   }
 

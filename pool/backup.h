@@ -9,7 +9,7 @@
 #include <functional>
 #include <string>
 
-#include "pool/status.h"
+#include "base/status.h"
 #include "pool/wal_events.h"
 #include "pool/wal_state.h"
 

@@ -303,7 +303,7 @@ bool Checkpointer::NameHolder(Entry& entry, TimePoint now, bool log) {
     log::Warn("checkpoint_blocked")
         .Str("db", db)
         .Str("holder", "lease")
-        .Str("lease", LeaseTable::FormatId(oldest->id))
+        .LeaseId("lease", oldest->id)
         .Int("pid", oldest->holder.pid)
         .Int("uid", oldest->holder.uid)
         .Str("tag", oldest->tag)

@@ -5,8 +5,8 @@
 
 #include <string>
 
+#include "base/status.h"
 #include "config/config.h"
-#include "pool/status.h"
 
 namespace litepool {
 

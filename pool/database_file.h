@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "pool/status.h"
+#include "base/status.h"
 
 namespace litepool {
 

@@ -26,7 +26,7 @@ bool FaultReport::Report(const Status& st, const char* what) {
     k.suppressed = 0;
   }
   auto event = log::Error("storage_fault");
-  event.Str("db", db_).Str("kind", CodeName(st.code())).Str("during", what);
+  event.Str("db", db_).Code("kind", st.code()).Str("during", what);
   if (st.sqlite_code() != 0) event.Int("sqlite_code", st.sqlite_code());
   event.Str("error", st.message());
   if (suppressed > 0) event.Int("suppressed", suppressed);

@@ -8,9 +8,9 @@
 #include <mutex>
 #include <string>
 
+#include "base/status.h"
 #include "pool/clock.h"
 #include "pool/pool_events.h"
-#include "pool/status.h"
 
 namespace litepool {
 

@@ -12,10 +12,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/status.h"
 #include "pool/clock.h"
 #include "pool/database_file.h"
 #include "pool/pool_events.h"
-#include "pool/status.h"
 #include "pool/value.h"
 
 struct sqlite3;

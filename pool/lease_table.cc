@@ -41,30 +41,9 @@ LeaseTable::LeaseTable(const TimeSource* clock)
 
 LeaseTable::~LeaseTable() = default;
 
-std::string LeaseTable::FormatId(LeaseId id) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string s(16, '0');
-  for (int i = 15; i >= 0; --i, id >>= 4) s[i] = kHex[id & 15];
-  return s;
-}
-
-bool LeaseTable::ParseId(std::string_view text, LeaseId* id) {
-  if (text.size() != 16) return false;
-  uint64_t v = 0;
-  for (char c : text) {
-    int d;
-    if (c >= '0' && c <= '9') d = c - '0';
-    else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-    else return false;
-    v = v << 4 | static_cast<uint64_t>(d);
-  }
-  *id = v;
-  return true;
-}
-
-void LeaseTable::AddClient(ClientId client, const ClientInfo& info) {
+void LeaseTable::AddClient(ClientId client, const LeaseHolder& holder) {
   std::lock_guard lock(mu_);
-  clients_[client].info = info;
+  clients_[client].info = holder;
 }
 
 PooledHandle LeaseTable::EraseLocked(std::unordered_map<LeaseId, Entry>::iterator it) {

@@ -12,22 +12,23 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/status.h"
 #include "pool/clock.h"
 #include "pool/handle.h"
 #include "pool/pool_events.h"
 #include "pool/pooled_handle.h"
-#include "pool/status.h"
 
 namespace litepool {
 
 using ClientId = uint64_t;
 using LeaseId = uint64_t;
 
-// Who is on the other end of a client connection (from SO_PEERCRED).
-struct ClientInfo {
+// What the table keeps of the process holding a client's leases, for
+// `leases`, leak warnings and revocations (the server fills it in from the
+// connection's peer credentials).
+struct LeaseHolder {
   int pid = 0;
   uint32_t uid = 0;
-  uint32_t gid = 0;
 };
 
 // A lease in use by one request, between Begin() and End(): the lease's
@@ -48,7 +49,7 @@ struct LeaseInfo {
   PoolEvents* events = nullptr;  // its database's
   std::string db;
   Mode mode = Mode::kWrite;
-  ClientInfo holder;
+  LeaseHolder holder;
   std::string tag;
   int64_t age_ms = 0;
   bool in_transaction = false;
@@ -80,7 +81,7 @@ class LeaseTable {
   explicit LeaseTable(const TimeSource* clock);
   ~LeaseTable();
 
-  void AddClient(ClientId client, const ClientInfo& info);
+  void AddClient(ClientId client, const LeaseHolder& holder);
   // Marks the client gone and takes its leases. A lease in use by a running
   // statement is interrupted instead; End() then hands it back.
   std::vector<PooledHandle> RemoveClient(ClientId client);
@@ -115,10 +116,6 @@ class LeaseTable {
 
   std::vector<LeaseInfo> List() const;
 
-  // Lease ids travel as 16 hex digits; they do not reveal the count.
-  static std::string FormatId(LeaseId id);
-  static bool ParseId(std::string_view text, LeaseId* id);
-
  private:
   struct Entry {
     ClientId owner;
@@ -133,7 +130,7 @@ class LeaseTable {
     TimePoint snapshot_since = TimePoint::max();  // max: no snapshot held
   };
   struct Client {
-    ClientInfo info;
+    LeaseHolder info;
     int leases = 0;
     std::deque<LeaseId> revoked;  // recent revocations, so they answer lease_expired
   };

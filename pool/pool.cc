@@ -169,7 +169,7 @@ void Pool::LogDown(const Status& cause) {
   log::Error("database_down")
       .Str("db", name_)
       .Str("path", path_)
-      .Str("kind", CodeName(cause.code()))
+      .Code("kind", cause.code())
       .Str("error", cause.message())
       .Int("retry_in_ms", retry.count());
 }

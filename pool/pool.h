@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "config/config.h"
 #include "pool/clock.h"
 #include "pool/database_file.h"
@@ -20,7 +21,6 @@
 #include "pool/handle.h"
 #include "pool/handle_factory.h"
 #include "pool/pool_events.h"
-#include "pool/status.h"
 #include "pool/task_runner.h"
 
 namespace litepool {

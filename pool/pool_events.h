@@ -6,7 +6,7 @@
 
 #include <cstddef>
 
-#include "pool/status.h"
+#include "base/status.h"
 
 namespace litepool {
 

@@ -20,7 +20,7 @@ double UnixNow() {
 void LogLease(log::Event&& event, const LeaseInfo& info) {
   event.Str("db", info.db)
       .Str("mode", ModeName(info.mode))
-      .Str("lease", LeaseTable::FormatId(info.id))
+      .LeaseId("lease", info.id)
       .Int("pid", info.holder.pid)
       .Int("uid", info.holder.uid)
       .Str("tag", info.tag)

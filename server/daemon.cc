@@ -118,8 +118,10 @@ Status Daemon::Start() {
   listener_ = std::make_unique<Listener>(
       io_, ListenerOptions{config_.socket, config_.socket_mode, config_.allowed_uids},
       [this]() -> asio::io_context& { return session_threads_->Next(); },
-      [this](const ClientInfo& peer) { return Admit(peer); },
-      [this](Listener::Socket socket, const ClientInfo& peer) { Accept(std::move(socket), peer); });
+      [this](const wire::PeerCredentials& peer) { return Admit(peer); },
+      [this](Listener::Socket socket, const wire::PeerCredentials& peer) {
+        Accept(std::move(socket), peer);
+      });
   Status st = listener_->Open();
   if (!st.ok()) return st;
   session_threads_->Start();
@@ -353,7 +355,7 @@ void Daemon::FinishDrain() {
   io_.stop();
 }
 
-Status Daemon::Admit(const ClientInfo&) const {
+Status Daemon::Admit(const wire::PeerCredentials&) const {
   if (draining_) return Status(Code::kShuttingDown, "the daemon is shutting down");
   int max = max_clients_.load();
   if (client_count_.load() >= max) {
@@ -366,7 +368,7 @@ Status Daemon::Admit(const ClientInfo&) const {
   return Status();
 }
 
-void Daemon::Accept(Listener::Socket socket, const ClientInfo& peer) {
+void Daemon::Accept(Listener::Socket socket, const wire::PeerCredentials& peer) {
   ClientContext client{next_client_++, peer};
   auto& io = static_cast<asio::io_context&>(socket.get_executor().context());
   auto session = std::make_shared<Session>(io, std::move(socket), client, driver_.get(),

@@ -50,8 +50,8 @@ class Daemon final {
   void BeginDrain(int signal);
   void CheckDrain();
   void FinishDrain();
-  void Accept(Listener::Socket socket, const ClientInfo& peer);
-  Status Admit(const ClientInfo& peer) const;
+  void Accept(Listener::Socket socket, const wire::PeerCredentials& peer);
+  Status Admit(const wire::PeerCredentials& peer) const;
   // On the session's thread: the session with this id has stopped.
   void SessionClosed(ClientId id);
 

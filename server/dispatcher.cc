@@ -40,7 +40,7 @@ struct Dispatcher::Pending {
 Dispatcher::Dispatcher(const Services* services) : services_(services) {}
 
 void Dispatcher::ClientJoined(const ClientContext& client) {
-  services_->leases->AddClient(client.id, client.peer);
+  services_->leases->AddClient(client.id, LeaseHolder{client.peer.pid, client.peer.uid});
 }
 
 void Dispatcher::ClientGone(const ClientContext& client) {
@@ -101,7 +101,7 @@ Status Dispatcher::Check(Call& call, Leasing* out) const {
   if (services_->draining->load()) return Status(Code::kShuttingDown, "the daemon is shutting down");
   out->pool = services_->pools->Find(req.db);
   if (!out->pool) return Status(Code::kUnknownDatabase, "no database named " + req.db);
-  const ClientInfo& peer = call.client.peer;
+  const wire::PeerCredentials& peer = call.client.peer;
   if (!out->pool->AllowsUid(peer.uid)) {
     log::Warn("access_denied").Str("db", req.db).Int("pid", peer.pid).Int("uid", peer.uid);
     return Status(Code::kForbidden,

@@ -15,13 +15,14 @@
 #include "server/outcome.h"
 #include "server/request.h"
 #include "server/services.h"
+#include "wire/peer.h"
 
 namespace litepool::server {
 
 // The client connection a request came on.
 struct ClientContext {
   ClientId id = 0;
-  ClientInfo peer;
+  wire::PeerCredentials peer;
 };
 
 // Where a step of a request runs. On the I/O thread only what cannot block

@@ -5,6 +5,8 @@
 #include <limits>
 #include <system_error>
 
+#include "wire/utf8.h"
+
 namespace litepool::server {
 namespace {
 
@@ -355,28 +357,8 @@ bool JsonReader::ScanEscape() {
 // One UTF-8 sequence at a byte >= 0x80, as RFC 3629 allows it: shortest
 // form, no surrogates, nothing above U+10FFFF.
 bool JsonReader::ScanUtf8() {
-  unsigned char lead = At(pos_);
-  size_t length = 0;
-  unsigned char low = 0x80, high = 0xBF;  // bounds of the second byte
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    if (lead == 0xE0) low = 0xA0;
-    if (lead == 0xED) high = 0x9F;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    if (lead == 0xF0) low = 0x90;
-    if (lead == 0xF4) high = 0x8F;
-  } else {
-    return false;
-  }
-  unsigned char second = At(pos_ + 1);
-  if (second < low || second > high) return false;
-  for (size_t i = 2; i < length; ++i) {
-    unsigned char next = At(pos_ + i);
-    if (next < 0x80 || next > 0xBF) return false;
-  }
+  size_t length = wire::Utf8SequenceLength(text_.substr(pos_));
+  if (length == 0) return false;
   pos_ += length;
   return true;
 }

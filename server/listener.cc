@@ -3,9 +3,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +13,7 @@
 
 #include "log/log.h"
 #include "server/reply.h"
+#include "wire/unix_socket.h"
 
 namespace litepool::server {
 namespace asio = boost::asio;
@@ -26,29 +25,13 @@ constexpr auto kAcceptPause = std::chrono::milliseconds(100);
 
 // True if a daemon answers on the socket file at `path`.
 bool SomeoneListens(const std::string& path) {
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int fd = wire::ConnectUnixSocket(path);
   if (fd < 0) return false;
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
-  bool live = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
   ::close(fd);
-  return live;
+  return true;
 }
 
 }  // namespace
-
-ClientInfo PeerCredentials(int fd) {
-  ClientInfo info;
-  ucred cred{};
-  socklen_t len = sizeof cred;
-  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
-    info.pid = cred.pid;
-    info.uid = cred.uid;
-    info.gid = cred.gid;
-  }
-  return info;
-}
 
 Listener::Listener(asio::io_context& io, ListenerOptions options, NextContext next_context,
                    Admission admit, OnAccept on_accept)
@@ -161,7 +144,7 @@ void Listener::Accept() {
       });
       return;
     }
-    ClientInfo peer = PeerCredentials(socket.native_handle());
+    wire::PeerCredentials peer = wire::ReadPeerCredentials(socket.native_handle());
     Status admitted = Status();
     bool root = peer.uid == 0;
     const auto& allowed = options_.allowed_uids;
@@ -180,11 +163,8 @@ void Listener::Accept() {
   });
 }
 
-void Listener::Refuse(Socket socket, const ClientInfo& peer, const Status& why) {
-  log::Warn("client_refused")
-      .Int("pid", peer.pid)
-      .Int("uid", peer.uid)
-      .Str("reason", CodeName(why.code()));
+void Listener::Refuse(Socket socket, const wire::PeerCredentials& peer, const Status& why) {
+  log::Warn("client_refused").Int("pid", peer.pid).Int("uid", peer.uid).Code("reason", why.code());
   // One best-effort line so the client learns why; never block on it.
   std::string line = ErrorReply("", why);
   boost::system::error_code ignored;

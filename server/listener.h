@@ -6,8 +6,6 @@
 // thread.
 #pragma once
 
-#include <utility>  // before Asio: Boost 1.74 with GCC 12 needs it
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -15,10 +13,11 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>  // before Asio: Boost 1.74 with GCC 12 needs it
 #include <vector>
 
-#include "pool/lease_table.h"
-#include "pool/status.h"
+#include "base/status.h"
+#include "wire/peer.h"
 
 namespace litepool::server {
 
@@ -35,9 +34,9 @@ class Listener {
   // thread that will serve it.
   using NextContext = std::function<boost::asio::io_context&()>;
   // Called for each accepted, admitted connection.
-  using OnAccept = std::function<void(Socket, const ClientInfo&)>;
+  using OnAccept = std::function<void(Socket, const wire::PeerCredentials&)>;
   // Why a connection is turned away before it gets a session, or kOk.
-  using Admission = std::function<Status(const ClientInfo&)>;
+  using Admission = std::function<Status(const wire::PeerCredentials&)>;
 
   Listener(boost::asio::io_context& io, ListenerOptions options, NextContext next_context,
            Admission admit, OnAccept on_accept);
@@ -50,7 +49,7 @@ class Listener {
 
  private:
   void Accept();
-  void Refuse(Socket socket, const ClientInfo& peer, const Status& why);
+  void Refuse(Socket socket, const wire::PeerCredentials& peer, const Status& why);
   // EMFILE/ENFILE: frees the reserved descriptor, accepts one waiting
   // client, refuses it (too_many_clients) and takes the reserve back.
   // Returns whether a client was refused that way.
@@ -70,8 +69,5 @@ class Listener {
   std::chrono::steady_clock::time_point last_failure_log_{};
   int64_t failures_unlogged_ = 0;
 };
-
-// Reads SO_PEERCRED of a connected Unix socket.
-ClientInfo PeerCredentials(int fd);
 
 }  // namespace litepool::server

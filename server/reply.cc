@@ -4,8 +4,9 @@
 #include <charconv>
 #include <cmath>
 
-#include "log/log.h"
-#include "server/base64.h"
+#include "wire/base64.h"
+#include "wire/error_code.h"
+#include "wire/json_escape.h"
 
 namespace litepool::server {
 
@@ -25,7 +26,7 @@ void ReplyWriter::Separate() {
 ReplyWriter& ReplyWriter::Key(std::string_view key) {
   Separate();
   out_->push_back('"');
-  log::AppendJsonEscaped(out_, key);
+  wire::AppendJsonEscaped(key, out_);
   out_->append("\":");
   need_comma_ = false;
   return *this;
@@ -34,7 +35,7 @@ ReplyWriter& ReplyWriter::Key(std::string_view key) {
 ReplyWriter& ReplyWriter::String(std::string_view s) {
   Separate();
   out_->push_back('"');
-  log::AppendJsonEscaped(out_, s);
+  wire::AppendJsonEscaped(s, out_);
   out_->push_back('"');
   return *this;
 }
@@ -84,7 +85,7 @@ ReplyWriter& ReplyWriter::Cell(const ValueView& v) {
     case ValueType::kBlob:
       Separate();
       out_->append("{\"$blob\":\"");
-      Base64Encode(v.bytes, out_);
+      wire::Base64Encode(v.bytes, out_);
       out_->append("\"}");
       return *this;
   }
@@ -124,9 +125,9 @@ std::string ErrorReply(std::string_view id_json, const Status& status) {
   out.reserve(96 + status.message().size());
   out.push_back('{');
   if (!id_json.empty()) out.append("\"id\":").append(id_json).push_back(',');
-  out.append("\"ok\":false,\"error\":{\"code\":\"").append(CodeName(status.code()));
+  out.append("\"ok\":false,\"error\":{\"code\":\"").append(wire::CodeName(status.code()));
   out.append("\",\"message\":\"");
-  log::AppendJsonEscaped(&out, status.message());
+  wire::AppendJsonEscaped(status.message(), &out);
   out.push_back('"');
   if (status.code() == Code::kSqlError || status.sqlite_code() != 0) {
     out.append(",\"sqlite_code\":").append(std::to_string(status.sqlite_code()));

@@ -8,13 +8,13 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "pool/backup.h"
 #include "pool/handle.h"
 #include "pool/lease_table.h"
 #include "pool/pool.h"
 #include "pool/pool_events.h"
 #include "pool/reaper.h"
-#include "pool/status.h"
 #include "pool/value.h"
 #include "pool/wal_report.h"
 

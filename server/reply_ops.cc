@@ -1,6 +1,7 @@
 // The success replies of the ops (docs/protocol.md, "Operations").
 #include "litepool/version.h"
 #include "server/reply.h"
+#include "wire/lease_id.h"
 
 namespace litepool::server {
 namespace {
@@ -83,7 +84,7 @@ std::string LeaseReply(std::string_view id_json, LeaseId lease, std::string_view
                        Millis lease_ms) {
   std::string out;
   ReplyWriter w(&out, id_json);
-  w.Key("lease").String(LeaseTable::FormatId(lease));
+  w.Key("lease").String(wire::FormatLeaseId(lease));
   w.Key("db").String(db);
   w.Key("mode").String(ModeName(mode));
   w.Key("lease_ms").Int(lease_ms.count());
@@ -126,7 +127,7 @@ std::string LeasesReply(std::string_view id_json, const std::vector<LeaseInfo>& 
   w.Key("leases").BeginArray();
   for (const LeaseInfo& l : leases) {
     w.BeginObject();
-    w.Key("lease").String(LeaseTable::FormatId(l.id));
+    w.Key("lease").String(wire::FormatLeaseId(l.id));
     w.Key("db").String(l.db).Key("mode").String(ModeName(l.mode));
     w.Key("pid").Int(l.holder.pid).Key("uid").Int(l.holder.uid);
     w.Key("tag").String(l.tag).Key("age_ms").Int(l.age_ms);

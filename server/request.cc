@@ -11,8 +11,9 @@
 #include <utility>
 #include <vector>
 
-#include "server/base64.h"
 #include "server/json_reader.h"
+#include "wire/base64.h"
+#include "wire/lease_id.h"
 
 namespace litepool::server {
 namespace {
@@ -317,7 +318,7 @@ bool RequestParser::ReadBlob(Value* value, ValueError* error) {
     return true;
   }
   Blob blob;
-  if (!Base64Decode(Unescaped(text, &scratch_), &blob.bytes)) {
+  if (!wire::Base64Decode(Unescaped(text, &scratch_), &blob.bytes)) {
     *error = ValueError::kBadBase64;
     return true;
   }
@@ -398,7 +399,7 @@ Status RequestParser::CheckLease(Request* out) {
   if (!lease_.present) return Bad("lease: missing");
   if (lease_.type != JsonType::kString) return Bad("lease: expected a string");
   out->has_lease = true;
-  out->lease_well_formed = LeaseTable::ParseId(Unescaped(lease_.text, &scratch_), &out->lease);
+  out->lease_well_formed = wire::ParseLeaseId(Unescaped(lease_.text, &scratch_), &out->lease);
   return Status();
 }
 

@@ -8,9 +8,9 @@
 #include <string>
 #include <string_view>
 
+#include "base/status.h"
 #include "pool/lease_table.h"
 #include "pool/pool_events.h"
-#include "pool/status.h"
 #include "pool/value.h"
 
 namespace litepool::server {

@@ -9,6 +9,7 @@
 
 #include "client/cli/output.h"
 #include "client/cli/splitter.h"
+#include "wire/error_code.h"
 
 namespace litepool::cli {
 namespace {
@@ -201,7 +202,7 @@ Shell::Next Shell::Failed(const Error& error) {
     exit_ = kExitIo;
     return Next::kStop;
   }
-  if (error.code == "lease_expired") {
+  if (wire::CodeFromName(error.code) == Code::kLeaseExpired) {
     Report(
         "the lease was held past its lease time and revoked; its open transaction, if any, "
         "was rolled back");

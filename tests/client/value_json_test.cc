@@ -1,5 +1,6 @@
-// The client's wire value mapping without a daemon: base64, JSON forms of
-// every value kind, and the checks that keep bad values off the wire.
+// The client's wire value mapping without a daemon: JSON forms of every
+// value kind, and the checks that keep bad values off the wire. Base64
+// itself is wire/'s (tests/wire/wire_test.cc).
 #include "client/value_json.h"
 
 #include <gtest/gtest.h>
@@ -8,48 +9,15 @@
 #include <cmath>
 #include <limits>
 
-#include "client/base64.h"
 #include "litepool/client.h"
 
 namespace litepool::client {
 namespace {
 
-using internal::Base64Decode;
-using internal::Base64Encode;
 using internal::ParamsToJson;
 using internal::ValueFromJson;
 using internal::ValueToJson;
 using nlohmann::json;
-
-std::vector<uint8_t> Bytes(std::string_view s) { return {s.begin(), s.end()}; }
-
-TEST(Base64Test, KnownVectors) {
-  // RFC 4648 §10.
-  EXPECT_EQ(Base64Encode(Bytes("")), "");
-  EXPECT_EQ(Base64Encode(Bytes("f")), "Zg==");
-  EXPECT_EQ(Base64Encode(Bytes("fo")), "Zm8=");
-  EXPECT_EQ(Base64Encode(Bytes("foo")), "Zm9v");
-  EXPECT_EQ(Base64Encode(Bytes("foobar")), "Zm9vYmFy");
-  EXPECT_EQ(Base64Decode("Zm9vYg=="), Bytes("foob"));
-  EXPECT_EQ(Base64Decode("Zm9vYmE="), Bytes("fooba"));
-  EXPECT_EQ(Base64Decode(""), Bytes(""));
-}
-
-TEST(Base64Test, EveryByteRoundTrips) {
-  std::vector<uint8_t> all;
-  for (int i = 0; i < 256; ++i) all.push_back(static_cast<uint8_t>(i));
-  for (size_t n = 0; n <= all.size(); n += 37) {
-    std::vector<uint8_t> part(all.begin(), all.begin() + n);
-    EXPECT_EQ(Base64Decode(Base64Encode(part)), part) << n;
-  }
-  EXPECT_EQ(Base64Decode(Base64Encode(all)), all);
-}
-
-TEST(Base64Test, RejectsMalformed) {
-  for (const char* bad : {"Zg", "Zg=", "Z===", "Zm9v!A==", "=Zm9", "Zg==Zg==", "Zm 9v"}) {
-    EXPECT_FALSE(Base64Decode(bad).has_value()) << bad;
-  }
-}
 
 TEST(ValueJsonTest, WireForms) {
   EXPECT_EQ(ValueToJson(Value())->dump(), "null");

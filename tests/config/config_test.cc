@@ -165,13 +165,6 @@ TEST_F(ConfigTest, EmbeddedDefault) {
   EXPECT_EQ(main.pragmas, pragmas);
 }
 
-TEST_F(ConfigTest, LogLevelNames) {
-  EXPECT_STREQ(LogLevelName(LogLevel::kDebug), "debug");
-  EXPECT_STREQ(LogLevelName(LogLevel::kInfo), "info");
-  EXPECT_STREQ(LogLevelName(LogLevel::kWarn), "warn");
-  EXPECT_STREQ(LogLevelName(LogLevel::kError), "error");
-}
-
 // --- every key is read into its own field ---------------------------------
 
 TEST_F(ConfigTest, SpecExampleLoads) {

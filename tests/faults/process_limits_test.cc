@@ -2,7 +2,6 @@
 // nobody reads, and memory under huge results that are refused.
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +12,7 @@
 #include <vector>
 
 #include "tests/faults/fault_fixture.h"
+#include "wire/unix_socket.h"
 
 namespace litepool::testing {
 namespace {
@@ -31,11 +31,9 @@ int64_t StatusKiB(pid_t pid, const std::string& field) {
 
 // Whether a daemon answers a ping on `socket` now; records no failure.
 bool Pings(const std::string& socket) {
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, socket.c_str(), sizeof(addr.sun_path) - 1);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  int fd = wire::ConnectUnixSocket(socket);
+  if (fd < 0) return false;
+  bool ok = true;
   const char ping[] = "{\"op\":\"ping\"}\n";
   ok = ok && ::write(fd, ping, sizeof(ping) - 1) == static_cast<ssize_t>(sizeof(ping) - 1);
   char buf[64] = {};

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -14,9 +15,8 @@
 #include <cstring>
 #include <thread>
 
-#include <gtest/gtest.h>
-
 #include "tests/support/posix_io.h"
+#include "wire/unix_socket.h"
 
 namespace litepool::testing {
 
@@ -27,7 +27,7 @@ RawClient::~RawClient() {
 bool RawClient::Connect(const std::string& socket_path) {
   if (fd_ >= 0) ::close(fd_);
   buffer_.clear();
-  fd_ = internal::ConnectUnix(socket_path);
+  fd_ = wire::ConnectUnixSocket(socket_path);
   return fd_ >= 0;
 }
 

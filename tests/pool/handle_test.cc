@@ -12,6 +12,7 @@
 
 #include "pool/handle_factory.h"
 #include "tests/pool/pool_test_util.h"
+#include "wire/error_code.h"
 
 namespace litepool {
 namespace {
@@ -166,7 +167,7 @@ TEST_F(HandleTest, NamedParameterUnderSeveralPrefixes) {
   auto h = Open(Mode::kWrite);
   CopySink sink;
   Status st = RunQuery(h.get(), "SELECT :a, @a, $a", Named({{"a", Value(int64_t{7})}}), &sink);
-  ASSERT_TRUE(st.ok()) << CodeName(st.code()) << ": " << st.message();
+  ASSERT_TRUE(st.ok()) << wire::CodeName(st.code()) << ": " << st.message();
   EXPECT_EQ(sink.rows.at(0), (std::vector<Value>{int64_t{7}, int64_t{7}, int64_t{7}}));
 }
 
@@ -421,7 +422,7 @@ TEST_F(HandleTest, StatementTimeoutInterruptsAndHandleStaysUsable) {
 
   CopySink sink;
   st = RunQuery(h.get(), "SELECT 42", {}, &sink);
-  ASSERT_TRUE(st.ok()) << CodeName(st.code()) << ": " << st.message();
+  ASSERT_TRUE(st.ok()) << wire::CodeName(st.code()) << ": " << st.message();
   EXPECT_EQ(sink.rows.at(0).at(0), Value(int64_t{42}));
   // And the same endless statement again, from the cache, times out again.
   EXPECT_EQ(RunQuery(h.get(), kEndless, {}, nullptr, Millis(50)).code(),
@@ -461,7 +462,7 @@ TEST_F(HandleTest, InterruptForRevokedLeaseStopsTheStatement) {
   h->Rollback();
   CopySink sink;
   st = RunQuery(h.get(), "SELECT 7", {}, &sink);
-  ASSERT_TRUE(st.ok()) << CodeName(st.code()) << ": " << st.message();
+  ASSERT_TRUE(st.ok()) << wire::CodeName(st.code()) << ": " << st.message();
   EXPECT_EQ(sink.rows.at(0).at(0), Value(int64_t{7}));
 }
 
@@ -579,7 +580,7 @@ TEST_F(HandleTest, ReadOnlyDatabaseFileOpensReadOnly) {
   std::unique_ptr<Handle> h;
   ASSERT_TRUE(factory.Open(Mode::kWrite, &h).ok());
   Status st = RunQuery(h.get(), "INSERT INTO t VALUES (2)");
-  EXPECT_EQ(st.code(), Code::kReadOnly) << CodeName(st.code()) << ": " << st.message();
+  EXPECT_EQ(st.code(), Code::kReadOnly) << wire::CodeName(st.code()) << ": " << st.message();
 }
 
 TEST_F(HandleTest, JournalModeIsWal) {

@@ -38,7 +38,7 @@ class ReaperTest : public ::testing::Test {
  protected:
   void SetUp() override {
     log::Configure(log::Level::kInfo, log::Format::kJson);
-    leases_.AddClient(kClient, ClientInfo{4242, 1000, 1000});
+    leases_.AddClient(kClient, LeaseHolder{4242, 1000});
   }
   void TearDown() override { workers_.Stop(); }
 

@@ -9,11 +9,14 @@
 
 #include "tests/support/daemon.h"
 #include "tests/support/posix_io.h"
+#include "wire/unix_socket.h"
 
 namespace litepool::testing {
 
-LineClient::LineClient(const std::string& socket_path) : fd_(internal::ConnectUnix(socket_path)) {
-  if (fd_ < 0) ADD_FAILURE() << "connect " << socket_path << ": " << std::strerror(errno);
+LineClient::LineClient(const std::string& socket_path) {
+  std::string error;
+  fd_ = wire::ConnectUnixSocket(socket_path, &error);
+  if (fd_ < 0) ADD_FAILURE() << error;
 }
 
 LineClient::LineClient(LineClient&& other) noexcept

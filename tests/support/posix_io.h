@@ -8,9 +8,6 @@
 
 namespace litepool::testing::internal {
 
-// A connected AF_UNIX stream socket (CLOEXEC), or -1 with errno set.
-int ConnectUnix(const std::string& path);
-
 // Writes all of `bytes` (no SIGPIPE); false on error.
 bool WriteAll(int fd, std::string_view bytes);
 

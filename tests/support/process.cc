@@ -12,6 +12,7 @@
 
 #include "tests/support/daemon.h"
 #include "tests/support/posix_io.h"
+#include "wire/unix_socket.h"
 
 extern char** environ;
 
@@ -28,8 +29,9 @@ int ExitCode(int status) {
 // parent ("ok" or what failed). The child has no gtest to report to.
 std::string HoldLease(const std::string& socket_path, const std::string& db,
                       const std::vector<std::string>& statements) {
-  int fd = internal::ConnectUnix(socket_path);
-  if (fd < 0) return std::string("connect: ") + std::strerror(errno);
+  std::string connect_error;
+  int fd = wire::ConnectUnixSocket(socket_path, &connect_error);
+  if (fd < 0) return connect_error;
   std::string buffer;
   auto call = [&](const nlohmann::json& request, nlohmann::json* reply) -> std::string {
     if (!internal::WriteAll(fd, request.dump() + "\n")) return "write failed";

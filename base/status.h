@@ -1,7 +1,9 @@
-// The product's error vocabulary (docs/protocol.md) as values: every failure that can
-// cross a module boundary is a Code plus a message, never an exception.
+// The product's error vocabulary (docs/protocol.md, "Errors") as values:
+// every failure that can cross a module boundary is a Code plus a message,
+// never an exception. The codes' stable names are wire/error_code.h's.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <utility>
 
@@ -35,9 +37,6 @@ enum class Code {
   kDatabaseUnavailable,
   kInternal,  // last: sizes the per-code arrays
 };
-
-// The stable wire name of a code ("acquire_timeout", ...).
-const char* CodeName(Code code);
 
 // " (errno N: text)", the system's reason appended to a storage message.
 std::string ErrnoSuffix(int err);
