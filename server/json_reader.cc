@@ -2,6 +2,7 @@
 
 #include <array>
 #include <charconv>
+#include <cstring>
 #include <limits>
 #include <system_error>
 
@@ -121,7 +122,69 @@ bool TooLarge(std::string_view literal) {
   return magnitude + (negative ? -exponent : exponent) > 0;
 }
 
+// The length of the UTF-8 sequence (RFC 3629) at s[i], a byte >= 0x80, or
+// 0 when it is not one: shortest form, no surrogates, nothing above
+// U+10FFFF.
+size_t Utf8Length(std::string_view s, size_t i) {
+  auto at = [s](size_t j) -> unsigned char { return j < s.size() ? s[j] : 0; };
+  unsigned char lead = at(i);
+  size_t length = 0;
+  unsigned char low = 0x80, high = 0xBF;  // bounds of the second byte
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    if (lead == 0xE0) low = 0xA0;
+    if (lead == 0xED) high = 0x9F;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    if (lead == 0xF0) low = 0x90;
+    if (lead == 0xF4) high = 0x8F;
+  } else {
+    return 0;
+  }
+  unsigned char second = at(i + 1);
+  if (second < low || second > high) return 0;
+  for (size_t k = 2; k < length; ++k) {
+    unsigned char next = at(i + k);
+    if (next < 0x80 || next > 0xBF) return 0;
+  }
+  return length;
+}
+
 }  // namespace
+
+size_t FindBadByte(std::string_view text, bool* nul) {
+  size_t i = 0;
+  while (i < text.size()) {
+    // Eight bytes at a time while they are ASCII and none is NUL: a BLOB's
+    // base64 is all ASCII, and this pass must not cost more than reading it.
+    while (text.size() - i >= 8) {
+      uint64_t word;
+      std::memcpy(&word, text.data() + i, 8);
+      constexpr uint64_t kOnes = 0x0101010101010101, kHighs = 0x8080808080808080;
+      if (((word - kOnes) & ~word & kHighs) != 0 || (word & kHighs) != 0) break;
+      i += 8;
+    }
+    if (i == text.size()) break;
+    unsigned char c = text[i];
+    if (c == 0) {
+      *nul = true;
+      return i;
+    }
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t length = Utf8Length(text, i);
+    if (length == 0) {
+      *nul = false;
+      return i;
+    }
+    i += length;
+  }
+  return std::string_view::npos;
+}
 
 void AppendUnescaped(JsonString text, std::string* out) {
   std::string_view s = text.raw;
@@ -260,39 +323,33 @@ bool JsonReader::ReadNumber(JsonNumber* number) {
     if (!SkipDigits()) return Fail();
   }
   std::string_view literal = text_.substr(start, pos_ - start);
-  return integral ? ToInteger(literal, number) : ToReal(literal, number);
+  if (!integral) return ToReal(literal, number);
+  ToInteger(literal, number);
+  return true;
 }
 
-bool JsonReader::ToInteger(std::string_view literal, JsonNumber* number) {
+// One rule for every integer literal of the line (docs/protocol.md,
+// "Request lines"): it fits int64_t or the request is refused, however far
+// out it is.
+void JsonReader::ToInteger(std::string_view literal, JsonNumber* number) {
   bool negative = literal[0] == '-';
   uint64_t magnitude = 0;
-  bool fits = true;
   for (char c : literal.substr(negative ? 1 : 0)) {
     uint64_t digit = static_cast<uint64_t>(c - '0');
     if (magnitude > (std::numeric_limits<uint64_t>::max() - digit) / 10) {
-      fits = false;
+      magnitude = std::numeric_limits<uint64_t>::max();
       break;
     }
     magnitude = magnitude * 10 + digit;
   }
   constexpr uint64_t kMaxPositive = std::numeric_limits<int64_t>::max();
-  if (fits && magnitude <= (negative ? kMaxPositive + 1 : kMaxPositive)) {
+  if (magnitude <= (negative ? kMaxPositive + 1 : kMaxPositive)) {
     number->kind = JsonNumber::Kind::kInteger;
     number->integer = static_cast<int64_t>(negative ? 0 - magnitude : magnitude);  // modular
-    return true;
+    return;
   }
-  if (fits && !negative) {
-    number->kind = JsonNumber::Kind::kUnsigned;
-    return true;
-  }
-  // nlohmann reads such a literal as a double, and refuses one that a
-  // double cannot hold either (as it does any infinite number).
-  double as_double = 0;
-  auto result = std::from_chars(literal.data(), literal.data() + literal.size(), as_double);
-  if (result.ec != std::errc()) return Fail();
   number->kind = JsonNumber::Kind::kOutOfRange;
   out_of_range_ = true;
-  return true;
 }
 
 bool JsonReader::ToReal(std::string_view literal, JsonNumber* number) {
@@ -300,8 +357,10 @@ bool JsonReader::ToReal(std::string_view literal, JsonNumber* number) {
   number->kind = JsonNumber::Kind::kReal;
   auto result = std::from_chars(literal.data(), end, number->real);
   if (result.ec == std::errc() && result.ptr == end) return true;
-  if (result.ec != std::errc::result_out_of_range || TooLarge(literal)) return Fail();
-  // Too small for a denormal: strtod, and so nlohmann, gives a signed zero.
+  if (result.ec != std::errc::result_out_of_range) return Fail();
+  if (TooLarge(literal)) return Fail(Error::kHugeNumber);
+  // Nearer zero than half the least denormal: rounding to nearest gives
+  // zero, of the literal's sign.
   number->real = literal[0] == '-' ? -0.0 : 0.0;
   return true;
 }
@@ -318,7 +377,7 @@ bool JsonReader::ReadString(JsonString* text) {
     if (c == '"') break;
     if (c == '\\') {
       escaped = true;
-      if (!ScanEscape()) return Fail();
+      if (!ScanEscape()) return false;
     } else if (c < 0x20) {
       return Fail();  // a control character, or the end of the text
     } else if (!ScanUtf8()) {
@@ -332,7 +391,8 @@ bool JsonReader::ReadString(JsonString* text) {
 }
 
 // One escape at the backslash. A \u escape of a surrogate must be a high one
-// followed by a \u escape of a low one, as in nlohmann::json.
+// followed by a \u escape of a low one: a lone half is no character, and
+// could not be written as UTF-8 (docs/protocol.md, "Request lines").
 bool JsonReader::ScanEscape() {
   unsigned char c = At(pos_ + 1);
   if (c == '"' || c == '\\' || c == '/' || c == 'b' || c == 'f' || c == 'n' || c == 'r' ||
@@ -341,44 +401,23 @@ bool JsonReader::ScanEscape() {
     return true;
   }
   uint32_t unit = 0;
-  if (c != 'u' || !ReadHex4(text_, pos_ + 2, &unit) || IsLowSurrogate(unit)) return false;
+  if (c != 'u' || !ReadHex4(text_, pos_ + 2, &unit)) return Fail();
+  if (IsLowSurrogate(unit)) return Fail(Error::kLoneSurrogate);
   pos_ += 6;
   if (!IsHighSurrogate(unit)) return true;
-  if (At(pos_) != '\\' || At(pos_ + 1) != 'u' || !ReadHex4(text_, pos_ + 2, &unit) ||
-      !IsLowSurrogate(unit)) {
-    return false;
-  }
+  if (At(pos_) != '\\' || At(pos_ + 1) != 'u') return Fail(Error::kLoneSurrogate);
+  if (!ReadHex4(text_, pos_ + 2, &unit)) return Fail();
+  if (!IsLowSurrogate(unit)) return Fail(Error::kLoneSurrogate);
   pos_ += 6;
   return true;
 }
 
-// One UTF-8 sequence at a byte >= 0x80, as RFC 3629 allows it: shortest
-// form, no surrogates, nothing above U+10FFFF.
+// One UTF-8 sequence at a byte >= 0x80, as RFC 3629 allows it. Checked
+// here as well as by FindBadByte, so that the reader is sound on its own.
 bool JsonReader::ScanUtf8() {
-  unsigned char lead = At(pos_);
-  size_t length = 0;
-  unsigned char low = 0x80, high = 0xBF;  // bounds of the second byte
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    if (lead == 0xE0) low = 0xA0;
-    if (lead == 0xED) high = 0x9F;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    if (lead == 0xF0) low = 0x90;
-    if (lead == 0xF4) high = 0x8F;
-  } else {
-    return false;
-  }
-  unsigned char second = At(pos_ + 1);
-  if (second < low || second > high) return false;
-  for (size_t i = 2; i < length; ++i) {
-    unsigned char next = At(pos_ + i);
-    if (next < 0x80 || next > 0xBF) return false;
-  }
+  size_t length = Utf8Length(text_, pos_);
   pos_ += length;
-  return true;
+  return length > 0;
 }
 
 bool JsonReader::Enter(char open) {
@@ -475,9 +514,7 @@ bool JsonReader::SkipValue(std::string_view* raw) {
 bool JsonReader::Finish() {
   if (!ok()) return false;
   SkipWhitespace();
-  // nlohmann::json, which the request decoder replaced, reads a NUL byte as
-  // the end of the text; ending there too keeps every line's meaning.
-  return pos_ == text_.size() || text_[pos_] == '\0' || Fail();
+  return pos_ == text_.size() || Fail(Error::kTrailing);
 }
 
 }  // namespace litepool::server
