@@ -35,8 +35,9 @@ container_packages=(
 
 packages=(
   "${build_packages[@]}"
-  # test and benchmark libraries
-  libgtest-dev libgmock-dev libbenchmark-dev
+  # test and benchmark libraries (simdjson: only bench/decode_bench.cc's
+  # comparison, the daemon does not use it)
+  libgtest-dev libgmock-dev libbenchmark-dev libsimdjson-dev
   # tests: promtool, a python client test, sanitizer runtimes via g++
   prometheus python3 python3-yaml sqlite3 socat procps
   # the Go driver (clients/go): standard library only, tested with -race

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <charconv>
+#include <cstring>
 #include <limits>
 #include <system_error>
 
@@ -124,6 +125,38 @@ bool TooLarge(std::string_view literal) {
 }
 
 }  // namespace
+
+size_t FindBadByte(std::string_view text, bool* nul) {
+  size_t i = 0;
+  while (i < text.size()) {
+    // Eight bytes at a time while they are ASCII and none is NUL: a BLOB's
+    // base64 is all ASCII, and this pass must not cost more than reading it.
+    while (text.size() - i >= 8) {
+      uint64_t word;
+      std::memcpy(&word, text.data() + i, 8);
+      constexpr uint64_t kOnes = 0x0101010101010101, kHighs = 0x8080808080808080;
+      if (((word - kOnes) & ~word & kHighs) != 0 || (word & kHighs) != 0) break;
+      i += 8;
+    }
+    if (i == text.size()) break;
+    unsigned char c = text[i];
+    if (c == 0) {
+      *nul = true;
+      return i;
+    }
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t length = wire::Utf8SequenceLength(text.substr(i));
+    if (length == 0) {
+      *nul = false;
+      return i;
+    }
+    i += length;
+  }
+  return std::string_view::npos;
+}
 
 void AppendUnescaped(JsonString text, std::string* out) {
   std::string_view s = text.raw;
@@ -262,39 +295,33 @@ bool JsonReader::ReadNumber(JsonNumber* number) {
     if (!SkipDigits()) return Fail();
   }
   std::string_view literal = text_.substr(start, pos_ - start);
-  return integral ? ToInteger(literal, number) : ToReal(literal, number);
+  if (!integral) return ToReal(literal, number);
+  ToInteger(literal, number);
+  return true;
 }
 
-bool JsonReader::ToInteger(std::string_view literal, JsonNumber* number) {
+// One rule for every integer literal of the line (docs/protocol.md,
+// "Request lines"): it fits int64_t or the request is refused, however far
+// out it is.
+void JsonReader::ToInteger(std::string_view literal, JsonNumber* number) {
   bool negative = literal[0] == '-';
   uint64_t magnitude = 0;
-  bool fits = true;
   for (char c : literal.substr(negative ? 1 : 0)) {
     uint64_t digit = static_cast<uint64_t>(c - '0');
     if (magnitude > (std::numeric_limits<uint64_t>::max() - digit) / 10) {
-      fits = false;
+      magnitude = std::numeric_limits<uint64_t>::max();
       break;
     }
     magnitude = magnitude * 10 + digit;
   }
   constexpr uint64_t kMaxPositive = std::numeric_limits<int64_t>::max();
-  if (fits && magnitude <= (negative ? kMaxPositive + 1 : kMaxPositive)) {
+  if (magnitude <= (negative ? kMaxPositive + 1 : kMaxPositive)) {
     number->kind = JsonNumber::Kind::kInteger;
     number->integer = static_cast<int64_t>(negative ? 0 - magnitude : magnitude);  // modular
-    return true;
+    return;
   }
-  if (fits && !negative) {
-    number->kind = JsonNumber::Kind::kUnsigned;
-    return true;
-  }
-  // nlohmann reads such a literal as a double, and refuses one that a
-  // double cannot hold either (as it does any infinite number).
-  double as_double = 0;
-  auto result = std::from_chars(literal.data(), literal.data() + literal.size(), as_double);
-  if (result.ec != std::errc()) return Fail();
   number->kind = JsonNumber::Kind::kOutOfRange;
   out_of_range_ = true;
-  return true;
 }
 
 bool JsonReader::ToReal(std::string_view literal, JsonNumber* number) {
@@ -302,8 +329,10 @@ bool JsonReader::ToReal(std::string_view literal, JsonNumber* number) {
   number->kind = JsonNumber::Kind::kReal;
   auto result = std::from_chars(literal.data(), end, number->real);
   if (result.ec == std::errc() && result.ptr == end) return true;
-  if (result.ec != std::errc::result_out_of_range || TooLarge(literal)) return Fail();
-  // Too small for a denormal: strtod, and so nlohmann, gives a signed zero.
+  if (result.ec != std::errc::result_out_of_range) return Fail();
+  if (TooLarge(literal)) return Fail(Error::kHugeNumber);
+  // Nearer zero than half the least denormal: rounding to nearest gives
+  // zero, of the literal's sign.
   number->real = literal[0] == '-' ? -0.0 : 0.0;
   return true;
 }
@@ -320,7 +349,7 @@ bool JsonReader::ReadString(JsonString* text) {
     if (c == '"') break;
     if (c == '\\') {
       escaped = true;
-      if (!ScanEscape()) return Fail();
+      if (!ScanEscape()) return false;
     } else if (c < 0x20) {
       return Fail();  // a control character, or the end of the text
     } else if (!ScanUtf8()) {
@@ -334,7 +363,8 @@ bool JsonReader::ReadString(JsonString* text) {
 }
 
 // One escape at the backslash. A \u escape of a surrogate must be a high one
-// followed by a \u escape of a low one, as in nlohmann::json.
+// followed by a \u escape of a low one: a lone half is no character, and
+// could not be written as UTF-8 (docs/protocol.md, "Request lines").
 bool JsonReader::ScanEscape() {
   unsigned char c = At(pos_ + 1);
   if (c == '"' || c == '\\' || c == '/' || c == 'b' || c == 'f' || c == 'n' || c == 'r' ||
@@ -343,24 +373,23 @@ bool JsonReader::ScanEscape() {
     return true;
   }
   uint32_t unit = 0;
-  if (c != 'u' || !ReadHex4(text_, pos_ + 2, &unit) || IsLowSurrogate(unit)) return false;
+  if (c != 'u' || !ReadHex4(text_, pos_ + 2, &unit)) return Fail();
+  if (IsLowSurrogate(unit)) return Fail(Error::kLoneSurrogate);
   pos_ += 6;
   if (!IsHighSurrogate(unit)) return true;
-  if (At(pos_) != '\\' || At(pos_ + 1) != 'u' || !ReadHex4(text_, pos_ + 2, &unit) ||
-      !IsLowSurrogate(unit)) {
-    return false;
-  }
+  if (At(pos_) != '\\' || At(pos_ + 1) != 'u') return Fail(Error::kLoneSurrogate);
+  if (!ReadHex4(text_, pos_ + 2, &unit)) return Fail();
+  if (!IsLowSurrogate(unit)) return Fail(Error::kLoneSurrogate);
   pos_ += 6;
   return true;
 }
 
-// One UTF-8 sequence at a byte >= 0x80, as RFC 3629 allows it: shortest
-// form, no surrogates, nothing above U+10FFFF.
+// One UTF-8 sequence at a byte >= 0x80, as RFC 3629 allows it. Checked
+// here as well as by FindBadByte, so that the reader is sound on its own.
 bool JsonReader::ScanUtf8() {
   size_t length = wire::Utf8SequenceLength(text_.substr(pos_));
-  if (length == 0) return false;
   pos_ += length;
-  return true;
+  return length > 0;
 }
 
 bool JsonReader::Enter(char open) {
@@ -457,9 +486,7 @@ bool JsonReader::SkipValue(std::string_view* raw) {
 bool JsonReader::Finish() {
   if (!ok()) return false;
   SkipWhitespace();
-  // nlohmann::json, which the request decoder replaced, reads a NUL byte as
-  // the end of the text; ending there too keeps every line's meaning.
-  return pos_ == text_.size() || text_[pos_] == '\0' || Fail();
+  return pos_ == text_.size() || Fail(Error::kTrailing);
 }
 
 }  // namespace litepool::server

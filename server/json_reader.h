@@ -2,6 +2,7 @@
 // decoder: it walks the text once, validates everything it passes over
 // (skipped values included) and allocates nothing. Strings come back as
 // views of their raw bytes, decoded only when the caller wants the value.
+// The grammar it holds lines to is docs/protocol.md, "Request lines".
 #pragma once
 
 #include <cstddef>
@@ -29,12 +30,16 @@ std::string_view Unescaped(JsonString text, std::string* scratch);
 // that it fits on one line. Strings and numbers are kept as written.
 void AppendCompact(std::string_view raw, std::string* out);
 
+// Where the first byte that is not UTF-8 (RFC 3629: shortest form, no
+// surrogates, nothing above U+10FFFF) or is a NUL sits in `text`, or npos.
+// *nul tells which of the two it is.
+size_t FindBadByte(std::string_view text, bool* nul);
+
 // A number literal, told apart the way a protocol of 64-bit integers needs.
 struct JsonNumber {
   enum class Kind {
     kInteger,     // no fraction or exponent, fits int64_t: `integer`
-    kUnsigned,    // no fraction or exponent, fits only uint64_t
-    kOutOfRange,  // no fraction or exponent, fits neither
+    kOutOfRange,  // no fraction or exponent, does not fit int64_t
     kReal,        // a fraction or an exponent: `real`
   };
   Kind kind = Kind::kInteger;
@@ -58,10 +63,19 @@ class JsonReader {
   // hostile lines of brackets harmless.
   static constexpr int kMaxDepth = 64;
 
-  enum class Error { kNone, kSyntax, kTooDeep };
+  enum class Error {
+    kNone,
+    kSyntax,         // not JSON
+    kTooDeep,        // nested deeper than kMaxDepth
+    kLoneSurrogate,  // a \u escape of a surrogate that is not half of a pair
+    kHugeNumber,     // a number with a fraction or exponent beyond a double
+    kTrailing,       // more than white space after the value
+  };
 
   // Views `text`, which must outlive the reader. A leading UTF-8 byte order
-  // mark is skipped, as nlohmann::json does.
+  // mark is skipped (RFC 8259 lets a parser ignore it). The reader assumes
+  // nothing of the bytes: callers wanting the line's encoding rules checked
+  // first use FindBadByte.
   explicit JsonReader(std::string_view text);
 
   JsonReader(const JsonReader&) = delete;
@@ -86,16 +100,15 @@ class JsonReader {
   bool BeginObject();
   bool NextMember(JsonString* key);
 
-  // Succeeds when only white space is left after the value, up to the end
-  // of the text or a NUL byte (what follows a NUL is not read).
+  // Succeeds when only white space is left after the value.
   bool Finish();
 
   bool ok() const { return error_ == Error::kNone; }
   Error error() const { return error_; }
 
-  // Whether a number without fraction or exponent outside [INT64_MIN,
-  // UINT64_MAX] was read or skipped: such a literal is not an error of JSON,
-  // but a request containing one is refused.
+  // Whether a number without fraction or exponent outside the int64_t range
+  // was read or skipped: such a literal is not an error of JSON, but a
+  // request containing one is refused once the line is known to be JSON.
   bool saw_out_of_range() const { return out_of_range_; }
 
  private:
@@ -108,7 +121,7 @@ class JsonReader {
   bool SkipDigits();
   bool ScanEscape();
   bool ScanUtf8();
-  bool ToInteger(std::string_view literal, JsonNumber* number);
+  void ToInteger(std::string_view literal, JsonNumber* number);
   bool ToReal(std::string_view literal, JsonNumber* number);
   bool SkipContainer(bool object);
 

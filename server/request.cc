@@ -1,9 +1,9 @@
 // Request decoding in one pass over the line (server/json_reader.h), without
-// a DOM. The fields are gathered first and checked after the whole line has
-// been validated, in a fixed order, so that which error a bad request gets
-// does not depend on the order of its keys. Errors and their precedence are
-// those of the nlohmann::json decoder this replaced (fuzz/reference_decoder.cc),
-// which the tests and fuzz/decode_diff_fuzzer.cc hold it to.
+// a DOM, after one pass for the encoding. The fields are gathered first and
+// checked after the whole line has been validated, in a fixed order, so
+// that which error a bad request gets does not depend on the order of its
+// keys. The grammar and that order are docs/protocol.md, "Request lines";
+// tests/vectors/request_lines.json holds the decoder to them.
 #include "server/request.h"
 
 #include <algorithm>
@@ -47,14 +47,12 @@ struct Member {
 
 // Why a parameter value is refused. Only recorded while reading: the
 // message is built if the request gets as far as its parameters.
-enum class ValueError : uint8_t { kNone, kUnsigned, kArray, kNotBlob, kBadBase64 };
+enum class ValueError : uint8_t { kNone, kArray, kNotBlob, kBadBase64 };
 
 Status ValueStatus(std::string where, ValueError error) {
   switch (error) {
     case ValueError::kNone:
       break;
-    case ValueError::kUnsigned:
-      return Bad(where + ": integer out of 64-bit range");
     case ValueError::kArray:
       return Bad(where + ": arrays are not SQL values");
     case ValueError::kNotBlob:
@@ -94,7 +92,7 @@ void SortByName(std::vector<std::pair<std::string, Value>>* items,
 // parameters, which are decoded while read and handed to the Request last.
 class RequestParser {
  public:
-  explicit RequestParser(std::string_view line) : reader_(line) {}
+  explicit RequestParser(std::string_view line) : line_(line), reader_(line) {}
 
   Status Decode(Request* out);
 
@@ -121,6 +119,7 @@ class RequestParser {
   Status CheckTarget(Request* out);
   Status TakeParams(Params* out);
 
+  std::string_view line_;
   JsonReader reader_;
   Member op_, db_, mode_, wait_ms_, lease_ms_, tag_, lease_, sql_, decltypes_, file_;
   bool has_id_ = false;
@@ -133,14 +132,40 @@ class RequestParser {
   std::string scratch_;                   // keys and field values that had escapes, decoded
 };
 
+// Why the reader stopped, as the reply says it (docs/protocol.md, "Request
+// lines").
+Status ReaderStatus(JsonReader::Error error) {
+  switch (error) {
+    case JsonReader::Error::kNone:
+      break;
+    case JsonReader::Error::kSyntax:
+      return Bad("the line is not valid JSON");
+    case JsonReader::Error::kTooDeep:
+      return Bad("the line nests deeper than " + std::to_string(JsonReader::kMaxDepth) +
+                 " levels");
+    case JsonReader::Error::kLoneSurrogate:
+      return Bad("a \\u escape is a lone surrogate");
+    case JsonReader::Error::kHugeNumber:
+      return Bad("a number is too large for a double");
+    case JsonReader::Error::kTrailing:
+      return Bad("the line goes on after its JSON value");
+  }
+  return Status();
+}
+
 Status RequestParser::Decode(Request* out) {
+  // The encoding first, over the whole line: a request is UTF-8 text, and a
+  // NUL byte ends nothing (docs/protocol.md, "Request lines").
+  bool nul = false;
+  size_t bad = FindBadByte(line_, &nul);
+  if (bad != std::string_view::npos) {
+    return Bad(std::string(nul ? "the line holds a NUL byte" : "the line is not valid UTF-8") +
+               " (at byte " + std::to_string(bad) + ")");
+  }
   JsonType type = JsonType::kNull;
   bool is_object = reader_.Peek(&type) && type == JsonType::kObject;
   if (is_object ? ReadRequest() : reader_.SkipValue()) reader_.Finish();
-  if (reader_.error() == JsonReader::Error::kTooDeep) {
-    return Bad("the line nests deeper than " + std::to_string(JsonReader::kMaxDepth) + " levels");
-  }
-  if (!reader_.ok()) return Bad("the line is not valid JSON");
+  if (!reader_.ok()) return ReaderStatus(reader_.error());
   // The line is valid JSON: whatever is wrong with it, the reply carries its id.
   if (is_object && has_id_) AppendCompact(id_, &out->id_json);
   if (reader_.saw_out_of_range()) return Bad("an integer is out of the signed 64-bit range");
@@ -288,9 +313,6 @@ bool RequestParser::ReadNumber(Value* value, ValueError* error) {
       break;
     case JsonNumber::Kind::kReal:
       *value = number.real;
-      break;
-    case JsonNumber::Kind::kUnsigned:
-      *error = ValueError::kUnsigned;
       break;
     case JsonNumber::Kind::kOutOfRange:
       break;  // the whole line is refused
