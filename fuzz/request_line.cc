@@ -6,6 +6,7 @@
 #include <variant>
 
 #include "wire/base64.h"
+#include "wire/lease_id.h"
 
 namespace litepool::fuzz {
 namespace {
@@ -99,7 +100,7 @@ std::string EncodeRequestLine(const Request& r, bool ascii) {
     case Op::kQuery:
     case Op::kExec:
       if (r.has_lease) {
-        fields["lease"] = r.lease_well_formed ? LeaseTable::FormatId(r.lease) : "not-a-lease";
+        fields["lease"] = r.lease_well_formed ? wire::FormatLeaseId(r.lease) : "not-a-lease";
       } else {
         fields["db"] = r.db;
         fields["mode"] = ModeName(r);
@@ -110,7 +111,7 @@ std::string EncodeRequestLine(const Request& r, bool ascii) {
       if (r.params.named || !r.params.positional.empty()) fields["params"] = ParamsJson(r.params);
       break;
     case Op::kRelease:
-      fields["lease"] = r.lease_well_formed ? LeaseTable::FormatId(r.lease) : "not-a-lease";
+      fields["lease"] = r.lease_well_formed ? wire::FormatLeaseId(r.lease) : "not-a-lease";
       break;
     case Op::kBackup:
       fields["db"] = r.db;

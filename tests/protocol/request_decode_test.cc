@@ -17,6 +17,8 @@
 #include "fuzz/request_line.h"
 #include "pool/lease_table.h"
 #include "wire/base64.h"
+#include "wire/error_code.h"
+#include "wire/lease_id.h"
 #include "server/request.h"
 
 namespace litepool::server {
@@ -448,7 +450,7 @@ Request VectorRequest(const nlohmann::json& r, const nlohmann::json& expect) {
   req.tag = r.value("tag", "");
   req.has_lease = r.contains("lease");
   req.lease_well_formed = r.value("lease_well_formed", false);
-  if (req.lease_well_formed) LeaseTable::ParseId(r["lease"].get<std::string>(), &req.lease);
+  if (req.lease_well_formed) wire::ParseLeaseId(r["lease"].get<std::string>(), &req.lease);
   req.sql = r.value("sql", "");
   req.file = r.value("file", "");
   if (r.contains("params") && r["params"].is_array()) {
@@ -477,7 +479,7 @@ TEST(RequestDecodeTest, RequestLineVectors) {
     Request req;
     Status st = DecodeRequest(line, &req);
     if (expect.contains("error")) {
-      EXPECT_EQ(CodeName(st.code()), expect["error"].get<std::string>()) << name;
+      EXPECT_EQ(wire::CodeName(st.code()), expect["error"].get<std::string>()) << name;
       EXPECT_EQ(st.message(), expect["message"].get<std::string>()) << name;
       EXPECT_EQ(req.id_json, expect.value("id", "")) << name;
       continue;
