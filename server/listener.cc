@@ -52,8 +52,7 @@ ClientInfo PeerCredentials(int fd) {
 
 Listener::Listener(asio::io_context& io, ListenerOptions options, Admission admit,
                    OnAccept on_accept)
-    : io_(io),
-      options_(std::move(options)),
+    : options_(std::move(options)),
       admit_(std::move(admit)),
       on_accept_(std::move(on_accept)),
       acceptor_(io),

@@ -54,7 +54,6 @@ class Listener {
   bool RefuseWithReserve();
   void LogAcceptFailure(const boost::system::error_code& ec);
 
-  boost::asio::io_context& io_;
   const ListenerOptions options_;
   Admission admit_;
   OnAccept on_accept_;
