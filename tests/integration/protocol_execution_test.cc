@@ -32,8 +32,8 @@ class ExecutionTest : public ProtocolTest, public ::testing::WithParamInterface<
     if (GetParam() == "workers") setenv("LITEPOOL_BENCH_EXECUTION", "workers", 1);
     ProtocolTest::SetUp();
     unsetenv("LITEPOOL_BENCH_EXECUTION");
-    Setup("CREATE TABLE kv(k INTEGER PRIMARY KEY, v TEXT);"
-          "INSERT INTO kv VALUES (1, 'one'), (2, 'two')");
+    ExecOk("CREATE TABLE kv(k INTEGER PRIMARY KEY, v TEXT);"
+           "INSERT INTO kv VALUES (1, 'one'), (2, 'two')");
   }
 
   json Overrides() override { return {{"defaults", {{"statement_timeout_ms", 1500}}}}; }
