@@ -65,7 +65,6 @@ FloorResult RunSqliteFloor(const std::string& path, int64_t rows, int threads, d
     }
     LatencyHistogram hist;
     uint64_t queries = 0;
-    size_t bytes = 0;
     Rng rng(static_cast<uint64_t>(index) + 77);
     auto start = SteadyClock::now();
     auto end = deadline_after(start, seconds);
@@ -74,7 +73,7 @@ FloorResult RunSqliteFloor(const std::string& path, int64_t rows, int threads, d
       if (t0 >= end) break;
       sqlite3_bind_int64(stmt, 1, static_cast<int64_t>(rng.Below(static_cast<uint64_t>(rows))) + 1);
       if (sqlite3_step(stmt) == SQLITE_ROW) {
-        bytes += static_cast<size_t>(sqlite3_column_bytes(stmt, 0));
+        (void)sqlite3_column_bytes(stmt, 0);
         (void)sqlite3_column_text(stmt, 0);
       } else {
         error = sqlite3_errmsg(db);

@@ -329,7 +329,7 @@ Metrics::~Metrics() = default;
 
 PoolEvents* Metrics::AddDatabase(const std::string& db) {
   wal_->ForDatabase(db);  // its children show from the first scrape
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto& slot = databases_[db];
   if (!slot) slot = std::make_unique<DatabaseMetrics>(*families_, db);
   return slot.get();
@@ -340,7 +340,7 @@ PoolEvents* Metrics::ForDatabase(const std::string& db) { return AddDatabase(db)
 ReaperEvents* Metrics::reaper() { return reaper_.get(); }
 
 PoolCounters Metrics::Counters(const std::string& db, Mode mode) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto it = databases_.find(db);
   return it == databases_.end() ? PoolCounters{} : it->second->Counters(mode);
 }

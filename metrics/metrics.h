@@ -8,10 +8,10 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "base/mutex.h"
 #include "pool/pool.h"
 #include "pool/pool_events.h"
 #include "pool/reaper.h"
@@ -63,8 +63,8 @@ class Metrics {
  private:
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<Families> families_;
-  mutable std::mutex mu_;
-  std::map<std::string, std::unique_ptr<DatabaseMetrics>> databases_;  // guarded by mu_
+  mutable Mutex mu_;
+  std::map<std::string, std::unique_ptr<DatabaseMetrics>> databases_ GUARDED_BY(mu_);
   std::unique_ptr<ReaperMetrics> reaper_;
   std::unique_ptr<WalMetrics> wal_;
   std::shared_ptr<class StateCollector> state_;

@@ -139,14 +139,14 @@ class DatabaseWalMetrics final : public WalEvents {
 class WalCollector final : public prometheus::Collectable {
  public:
   void SetSource(WalMetrics::Source source) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     source_ = std::move(source);
   }
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     WalMetrics::Source source;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(&mu_);
       source = source_;
     }
     std::vector<WalReport> reports;
@@ -171,8 +171,8 @@ class WalCollector final : public prometheus::Collectable {
   }
 
  private:
-  mutable std::mutex mu_;
-  WalMetrics::Source source_;  // guarded by mu_
+  mutable Mutex mu_;
+  WalMetrics::Source source_ GUARDED_BY(mu_);
 };
 
 WalMetrics::WalMetrics(prometheus::Registry& registry)
@@ -182,7 +182,7 @@ WalMetrics::WalMetrics(prometheus::Registry& registry)
 WalMetrics::~WalMetrics() = default;
 
 WalEvents* WalMetrics::ForDatabase(const std::string& db) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto& slot = databases_[db];
   if (!slot) slot = std::make_unique<DatabaseWalMetrics>(*families_, db);
   return slot.get();

@@ -7,10 +7,10 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "base/mutex.h"
 #include "pool/wal_events.h"
 #include "pool/wal_report.h"
 
@@ -41,8 +41,8 @@ class WalMetrics {
 
  private:
   std::unique_ptr<WalFamilies> families_;
-  std::mutex mu_;
-  std::map<std::string, std::unique_ptr<DatabaseWalMetrics>> databases_;  // guarded by mu_
+  Mutex mu_;
+  std::map<std::string, std::unique_ptr<DatabaseWalMetrics>> databases_ GUARDED_BY(mu_);
   std::shared_ptr<class WalCollector> collector_;
 };
 

@@ -84,10 +84,10 @@ void Checkpointer::Start() {
 
 void Checkpointer::Stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     stop_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   if (thread_.joinable()) thread_.join();
   for (auto& [wal, entry] : entries_) wal->SetWake(0, nullptr);
   entries_.clear();
@@ -95,10 +95,10 @@ void Checkpointer::Stop() {
 
 void Checkpointer::Wake() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     woken_ = true;
   }
-  cv_.notify_one();
+  cv_.Signal();
 }
 
 void Checkpointer::Loop() {
@@ -106,8 +106,9 @@ void Checkpointer::Loop() {
   RunOnce(clock_->Now());
   for (;;) {
     {
-      std::unique_lock lock(mu_);
-      cv_.wait_for(lock, interval_, [this] { return stop_ || woken_; });
+      MutexLock lock(&mu_);
+      auto deadline = std::chrono::steady_clock::now() + interval_;
+      while (!stop_ && !woken_ && cv_.WaitUntil(&mu_, deadline)) continue;  // false: timed out
       if (stop_) return;
       woken_ = false;
     }
@@ -277,7 +278,7 @@ CheckpointResult Checkpointer::Run(Entry& entry, CheckpointMode mode) {
   }
   entry.wal->Checkpointed(log_frames, checkpointed);
   entry.events->CheckpointDone(mode, result, seconds);
-  std::lock_guard lock(stats_mu_);
+  MutexLock lock(&stats_mu_);
   ++stats_.checkpoints;
   stats_.max_concurrent = std::max(stats_.max_concurrent, concurrent);
   if (mode != CheckpointMode::kPassive) {
@@ -332,7 +333,7 @@ bool Checkpointer::NameHolder(Entry& entry, TimePoint now, bool log) {
 }
 
 CheckpointerStats Checkpointer::stats() const {
-  std::lock_guard lock(stats_mu_);
+  MutexLock lock(&stats_mu_);
   return stats_;
 }
 

@@ -7,16 +7,15 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
 
+#include "base/mutex.h"
 #include "pool/clock.h"
 #include "pool/lease_table.h"
 #include "pool/pool_set.h"
@@ -88,14 +87,14 @@ class Checkpointer {
   std::map<WalState*, std::unique_ptr<Entry>> entries_;
 
   std::thread thread_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;   // guarded by mu_
-  bool woken_ = false;  // guarded by mu_
+  Mutex mu_;
+  CondVar cv_;  // signalled when stop_ or woken_ is set
+  bool stop_ GUARDED_BY(mu_) = false;
+  bool woken_ GUARDED_BY(mu_) = false;
 
   std::atomic<int> in_flight_{0};
-  mutable std::mutex stats_mu_;
-  CheckpointerStats stats_;  // guarded by stats_mu_
+  mutable Mutex stats_mu_;
+  CheckpointerStats stats_ GUARDED_BY(stats_mu_);
 };
 
 }  // namespace litepool

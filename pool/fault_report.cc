@@ -14,7 +14,7 @@ bool FaultReport::Report(const Status& st, const char* what) {
   events_->StorageFault(st.code());
   int64_t suppressed;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     Kind& k = kinds_[index];
     TimePoint now = clock_->Now();
     if (k.last_logged != TimePoint::min() && now - k.last_logged < kLogEvery) {

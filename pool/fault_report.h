@@ -5,10 +5,10 @@
 // without becoming the next thing to fill it.
 #pragma once
 
-#include <mutex>
 #include <string>
 
 #include "base/status.h"
+#include "base/mutex.h"
 #include "pool/clock.h"
 #include "pool/pool_events.h"
 
@@ -34,8 +34,8 @@ class FaultReport {
   const std::string db_;
   const TimeSource* const clock_;
   PoolEvents* const events_;
-  std::mutex mu_;
-  Kind kinds_[kStorageFaultCount];  // guarded by mu_
+  Mutex mu_;
+  Kind kinds_[kStorageFaultCount] GUARDED_BY(mu_);
 };
 
 }  // namespace litepool

@@ -120,7 +120,7 @@ Status HandleFactory::Prepare() {
 }
 
 void HandleFactory::SetFile(std::shared_ptr<const DatabaseFile> file, uint64_t generation) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   file_ = std::move(file);
   generation_ = generation;
 }
@@ -151,7 +151,7 @@ Status HandleFactory::Open(Mode mode, std::unique_ptr<Handle>* out) {
   Millis lifetime = JitteredLifetime(Millis(db_.limits.max_lifetime_ms), UnitRandom());
   *out = std::make_unique<Handle>(db, mode, next_id_.fetch_add(1), sandbox_, now, now + lifetime);
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     (*out)->SetFile(mode == Mode::kWrite ? file_ : nullptr, generation_);
   }
   // The handle's own busy handler replaces SQLite's from here on.

@@ -4,8 +4,8 @@
 
 #include <atomic>
 #include <memory>
-#include <mutex>
 
+#include "base/mutex.h"
 #include "config/config.h"
 #include "pool/clock.h"
 #include "pool/database_file.h"
@@ -59,9 +59,9 @@ class HandleFactory {
   const std::shared_ptr<const SandboxPolicy> sandbox_;
   const std::shared_ptr<WalState> wal_;
   std::atomic<uint64_t> next_id_{1};
-  std::mutex mu_;
-  std::shared_ptr<const DatabaseFile> file_;  // guarded by mu_
-  uint64_t generation_ = 0;                   // guarded by mu_
+  Mutex mu_;
+  std::shared_ptr<const DatabaseFile> file_ GUARDED_BY(mu_);
+  uint64_t generation_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace litepool

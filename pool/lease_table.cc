@@ -42,7 +42,7 @@ LeaseTable::LeaseTable(const TimeSource* clock)
 LeaseTable::~LeaseTable() = default;
 
 void LeaseTable::AddClient(ClientId client, const LeaseHolder& holder) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   clients_[client].info = holder;
 }
 
@@ -56,7 +56,7 @@ PooledHandle LeaseTable::EraseLocked(std::unordered_map<LeaseId, Entry>::iterato
 
 std::vector<PooledHandle> LeaseTable::RemoveClient(ClientId client) {
   std::vector<PooledHandle> taken;
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (clients_.erase(client) == 0) return taken;
   for (auto it = leases_.begin(); it != leases_.end();) {
     Entry& e = it->second;
@@ -76,23 +76,23 @@ std::vector<PooledHandle> LeaseTable::RemoveClient(ClientId client) {
 }
 
 int LeaseTable::LeaseCount(ClientId client) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto it = clients_.find(client);
   return it == clients_.end() ? 0 : it->second.leases;
 }
 
 bool LeaseTable::HasClient(ClientId client) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return clients_.count(client) > 0;
 }
 
 size_t LeaseTable::size() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return leases_.size();
 }
 
 bool LeaseTable::Insert(ClientId client, PooledHandle* handle, LeaseTerms terms, LeaseId* id) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto c = clients_.find(client);
   if (c == clients_.end()) return false;
   LeaseId lease;
@@ -110,7 +110,7 @@ bool LeaseTable::Insert(ClientId client, PooledHandle* handle, LeaseTerms terms,
 }
 
 Status LeaseTable::Begin(ClientId client, LeaseId id, std::string_view sql, LeaseUse* use) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto it = leases_.find(id);
   if (it == leases_.end() || it->second.owner != client) return NotHeldLocked(client, id);
   Entry& e = it->second;
@@ -142,14 +142,19 @@ void LeaseTable::Tombstone(ClientId owner, LeaseId id) {
 }
 
 Status LeaseTable::End(const LeaseUse& use, PooledHandle* taken) {
-  std::lock_guard lock(mu_);
+  // SQLite calls, so before the lock (docs/architecture.md, "Locks"): this
+  // thread owns the handle until the use ends, and a busy lease is never
+  // erased, so the handle is alive.
+  bool in_transaction = use.handle().InTransaction();
+  bool holds_snapshot = use.handle().HoldsSnapshot();
+  MutexLock lock(&mu_);
   auto it = leases_.find(use.id);
   if (it == leases_.end()) return Status(Code::kInternal, "lease vanished while in use");
   Entry& e = it->second;
   e.busy = false;
-  e.in_transaction = e.handle->InTransaction();
+  e.in_transaction = in_transaction;
   // The clock is read only when a snapshot starts, not on every statement.
-  if (!e.handle->HoldsSnapshot()) {
+  if (!holds_snapshot) {
     e.snapshot_since = TimePoint::max();
   } else if (e.snapshot_since == TimePoint::max()) {
     e.snapshot_since = clock_->Now();
@@ -161,7 +166,7 @@ Status LeaseTable::End(const LeaseUse& use, PooledHandle* taken) {
 }
 
 Status LeaseTable::Take(ClientId client, LeaseId id, PooledHandle* out) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto it = leases_.find(id);
   if (it == leases_.end() || it->second.owner != client) return NotHeldLocked(client, id);
   if (it->second.busy) return Status(Code::kBadRequest, "the lease is running a statement");
@@ -171,7 +176,7 @@ Status LeaseTable::Take(ClientId client, LeaseId id, PooledHandle* out) {
 
 std::vector<PooledHandle> LeaseTable::TakeAll() {
   std::vector<PooledHandle> taken;
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   for (auto it = leases_.begin(); it != leases_.end();) {
     auto next = std::next(it);
     if (!it->second.busy) taken.push_back(EraseLocked(it));
@@ -197,7 +202,7 @@ LeaseInfo LeaseTable::InfoLocked(LeaseId id, const Entry& e, TimePoint now) cons
 }
 
 void LeaseTable::Sweep(TimePoint now, SweepResult* out) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   for (auto it = leases_.begin(); it != leases_.end();) {
     Entry& e = it->second;
     if (!e.leak_warned && now >= e.terms.leak_warn_at) {
@@ -228,7 +233,7 @@ void LeaseTable::Sweep(TimePoint now, SweepResult* out) {
 std::vector<LeaseInfo> LeaseTable::List() const {
   TimePoint now = clock_->Now();
   std::vector<LeaseInfo> out;
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   out.reserve(leases_.size());
   for (const auto& [id, e] : leases_) out.push_back(InfoLocked(id, e, now));
   return out;

@@ -6,13 +6,13 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "base/status.h"
+#include "base/mutex.h"
 #include "pool/clock.h"
 #include "pool/handle.h"
 #include "pool/pool_events.h"
@@ -135,20 +135,21 @@ class LeaseTable {
     std::deque<LeaseId> revoked;  // recent revocations, so they answer lease_expired
   };
 
-  LeaseInfo InfoLocked(LeaseId id, const Entry& e, TimePoint now) const;
-  void Tombstone(ClientId owner, LeaseId id);
+  LeaseInfo InfoLocked(LeaseId id, const Entry& e, TimePoint now) const REQUIRES(mu_);
+  void Tombstone(ClientId owner, LeaseId id) REQUIRES(mu_);
   // Why `client` cannot use `id`: lease_expired if it was revoked from this
   // client recently, else unknown_lease.
-  Status NotHeldLocked(ClientId client, LeaseId id) const;
-  PooledHandle EraseLocked(std::unordered_map<LeaseId, Entry>::iterator it);
+  Status NotHeldLocked(ClientId client, LeaseId id) const REQUIRES(mu_);
+  PooledHandle EraseLocked(std::unordered_map<LeaseId, Entry>::iterator it) REQUIRES(mu_);
 
   const TimeSource* const clock_;
   const uint64_t id_key_;
 
-  mutable std::mutex mu_;
-  std::unordered_map<LeaseId, Entry> leases_;     // guarded by mu_
-  std::unordered_map<ClientId, Client> clients_;  // guarded by mu_
-  uint64_t next_ = 1;                             // guarded by mu_
+  // State below is protected by mu_.
+  mutable Mutex mu_;
+  std::unordered_map<LeaseId, Entry> leases_ GUARDED_BY(mu_);
+  std::unordered_map<ClientId, Client> clients_ GUARDED_BY(mu_);
+  uint64_t next_ GUARDED_BY(mu_) = 1;
 };
 
 }  // namespace litepool

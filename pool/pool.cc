@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <optional>
 
 #include "log/log.h"
 
@@ -37,14 +38,14 @@ Status Pool::Start() {
   std::vector<std::unique_ptr<Handle>> idle;
   bool changed;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     restarting_ = false;
     changed = st.ok() ? MarkUpLocked() : MarkDownLocked(st, clock_->Now(), &idle);
   }
   for (auto& h : idle) Close(std::move(h), CloseReason::kError);
-  events_->DatabaseUp(st.ok());
+  events()->DatabaseUp(st.ok());
   if (!st.ok()) {
-    faults_.Report(st, "open");
+    ReportFault(st, "open");
     if (changed) LogDown(st);
     return st;
   }
@@ -64,12 +65,12 @@ bool Pool::TookDownIfMoved(const std::shared_ptr<DatabaseFile>& file, TimePoint 
   if (moved.ok()) return false;
   bool changed = false;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (up_) changed = MarkDownLocked(moved, now, idle);
   }
   if (changed) {
-    events_->DatabaseUp(false);
-    faults_.Report(moved, "check");
+    events()->DatabaseUp(false);
+    ReportFault(moved, "check");
     LogDown(moved);
   }
   return true;
@@ -86,7 +87,7 @@ void Pool::TakeIdleLocked(std::vector<std::unique_ptr<Handle>>* out) {
 }
 
 std::shared_ptr<DatabaseFile> Pool::CurrentFile() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return files_.empty() ? nullptr : files_.back();
 }
 
@@ -95,7 +96,7 @@ void Pool::Recycle() {
   std::shared_ptr<DatabaseFile> file;
   uint64_t generation;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (!up_ || shut_down_) return;
     generation = ++generation_;
     if (!files_.empty()) file = files_.back();
@@ -108,10 +109,10 @@ void Pool::Recycle() {
 void Pool::AdoptFiles(const Pool& other) {
   std::vector<std::shared_ptr<DatabaseFile>> files;
   {
-    std::lock_guard lock(other.mu_);
+    MutexLock lock(&other.mu_);
     files = other.files_;
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   files_.insert(files_.begin(), files.begin(), files.end());
 }
 
@@ -127,12 +128,12 @@ Status Pool::OpenFile() {
     Status st = DatabaseFile::Claim(path_, create_if_missing_, &file, &created);
     if (!st.ok()) return st;
     if (created) log::Warn("database_created").Str("db", name_).Str("path", path_);
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     files_.push_back(file);
   }
   uint64_t generation;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     generation = generation_;
   }
   factory_.SetFile(file, generation);
@@ -163,7 +164,7 @@ bool Pool::MarkUpLocked() {
 void Pool::LogDown(const Status& cause) {
   Millis retry;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     retry = retry_delay_;
   }
   log::Error("database_down")
@@ -177,15 +178,17 @@ void Pool::LogDown(const Status& cause) {
 Status Pool::OpenCounted(Mode mode, std::unique_ptr<Handle>* out) {
   Status st = factory_.Open(mode, out);
   if (!st.ok()) {
-    faults_.Report(st, "open");
+    ReportFault(st, "open");
     if (mode == Mode::kWrite && st.sqlite_code() == SQLITE_READONLY) Recycle();
+  } else {
+    // sqlite3_db_status, so before the lock (no lock while SQLite runs).
+    (*out)->set_recorded_cache_bytes((*out)->CacheBytes());
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   Side& s = side(mode);
   --s.opening;
   if (!st.ok()) return st;
   ++s.leased;
-  (*out)->set_recorded_cache_bytes((*out)->CacheBytes());
   cache_bytes_ += (*out)->recorded_cache_bytes();
   return st;
 }
@@ -197,8 +200,10 @@ Pool::Acquired Pool::Acquire(Mode mode, Grant grant) {
 Pool::Acquired Pool::Acquire(Mode mode, const std::function<Grant()>& make_grant, bool may_open) {
   TimePoint start = clock_->Now();
   Acquired result;
+  // A refusal, counted once the lock is released (pool/pool_events.h).
+  std::optional<AcquireResult> refused;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     Side& s = side(mode);
     if (shut_down_) {
       result.status = Status(Code::kShuttingDown, "the daemon is shutting down");
@@ -209,21 +214,15 @@ Pool::Acquired Pool::Acquire(Mode mode, const std::function<Grant()>& make_grant
                              "database " + name_ + " is down: " + down_cause_.message() +
                                  " (the daemon retries it)",
                              down_cause_.sqlite_code());
-      events_->Acquired(mode, AcquireResult::kError, 0);
-      return result;
-    }
-    if (read_only_ && mode == Mode::kWrite) {
+      refused = AcquireResult::kError;
+    } else if (read_only_ && mode == Mode::kWrite) {
       result.status = Status(Code::kReadOnly, "database " + name_ + " is read_only");
-      events_->Acquired(mode, AcquireResult::kError, 0);
-      return result;
-    }
-    if (s.max == 0) {
+      refused = AcquireResult::kError;
+    } else if (s.max == 0) {
       result.status = Status(Code::kPoolExhausted, std::string("database ") + name_ + " has no " +
                                                        ModeName(mode) + " handles");
-      events_->Acquired(mode, AcquireResult::kExhausted, 0);
-      return result;
-    }
-    if (!s.idle.empty()) {
+      refused = AcquireResult::kExhausted;
+    } else if (!s.idle.empty()) {
       result.kind = Acquired::kGranted;
       result.handle = std::move(s.idle.back());
       s.idle.pop_back();
@@ -239,8 +238,7 @@ Pool::Acquired Pool::Acquire(Mode mode, const std::function<Grant()>& make_grant
                              std::string("every ") + ModeName(mode) + " handle of " + name_ +
                                  " is leased and max_waiters (" +
                                  std::to_string(limits_.max_waiters) + ") are queued");
-      events_->Acquired(mode, AcquireResult::kExhausted, 0);
-      return result;
+      refused = AcquireResult::kExhausted;
     } else {
       result.kind = Acquired::kQueued;
       result.waiter = next_waiter_++;
@@ -248,41 +246,45 @@ Pool::Acquired Pool::Acquire(Mode mode, const std::function<Grant()>& make_grant
       return result;
     }
   }
+  if (refused) {
+    events()->Acquired(mode, *refused, 0);
+    return result;
+  }
   if (result.kind != Acquired::kGranted) {
     Status st = OpenCounted(mode, &result.handle);
     if (!st.ok()) {
       result.status = st;
-      events_->Acquired(mode, AcquireResult::kError, 0);
+      events()->Acquired(mode, AcquireResult::kError, 0);
       Refill(mode);  // the slot freed may serve someone queued meanwhile
       return result;
     }
-    events_->HandleOpened(mode);
+    events()->HandleOpened(mode);
     result.kind = Acquired::kGranted;
   }
   TimePoint now = clock_->Now();
   result.handle->set_leased_at(now);
-  events_->Acquired(mode, AcquireResult::kOk, Seconds(now - start));
+  events()->Acquired(mode, AcquireResult::kOk, Seconds(now - start));
   return result;
 }
 
 bool Pool::CancelWaiter(Mode mode, uint64_t waiter, AcquireResult why) {
   TimePoint since;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     auto& q = side(mode).waiters;
     auto it = std::find_if(q.begin(), q.end(), [waiter](const Waiter& w) { return w.id == waiter; });
     if (it == q.end()) return false;
     since = it->since;
     q.erase(it);
   }
-  events_->Acquired(mode, why, Seconds(clock_->Now() - since));
+  events()->Acquired(mode, why, Seconds(clock_->Now() - since));
   return true;
 }
 
 void Pool::AccountReturn(Handle* handle, TimePoint now) {
-  events_->LeaseEnded(handle->mode(), Seconds(now - handle->leased_at()));
+  events()->LeaseEnded(handle->mode(), Seconds(now - handle->leased_at()));
   int64_t cache = handle->CacheBytes();
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   cache_bytes_ += cache - handle->recorded_cache_bytes();
   handle->set_recorded_cache_bytes(cache);
 }
@@ -292,7 +294,7 @@ bool Pool::ReturnQuickly(std::unique_ptr<Handle>* handle) {
   TimePoint now = clock_->Now();
   if (h->broken() || !h->Clean() || now >= h->expires_at()) return false;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     const Side& s = side(h->mode());
     if (shut_down_ || s.total() > s.max || !CurrentLocked(*h)) return false;
   }
@@ -308,7 +310,7 @@ void Pool::Release(std::unique_ptr<Handle> handle) {
   std::shared_ptr<Pool> self = weak_from_this().lock();
   bool shut_down;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     shut_down = shut_down_;
   }
   // After Shutdown() the workers may be gone: closing here is the last use.
@@ -331,7 +333,7 @@ bool Pool::Return(std::unique_ptr<Handle> handle) {
   bool current;
   CloseReason shutdown_reason;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     shut_down = shut_down_;
     shutdown_reason = shutdown_reason_;
     over_max = side(mode).total() > side(mode).max;
@@ -376,7 +378,7 @@ void Pool::Offer(std::unique_ptr<Handle> handle) {
   for (;;) {
     Waiter w;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(&mu_);
       Side& s = side(mode);
       if (s.waiters.empty() || shut_down_) {
         --s.leased;
@@ -388,7 +390,7 @@ void Pool::Offer(std::unique_ptr<Handle> handle) {
     }
     TimePoint now = clock_->Now();
     handle->set_leased_at(now);
-    events_->Acquired(mode, AcquireResult::kOk, Seconds(now - w.since));
+    events()->Acquired(mode, AcquireResult::kOk, Seconds(now - w.since));
     handle = w.grant(std::move(handle));
     if (!handle) return;
   }
@@ -399,30 +401,30 @@ void Pool::Close(std::unique_ptr<Handle> handle, CloseReason reason) {
   int64_t cache = handle->recorded_cache_bytes();
   handle.reset();  // sqlite3_close_v2: may checkpoint the WAL
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     --side(mode).leased;
     cache_bytes_ -= cache;
   }
-  events_->HandleClosed(mode, reason);
+  events()->HandleClosed(mode, reason);
 }
 
 void Pool::Refill(Mode mode) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     Side& s = side(mode);
     if (shut_down_ || s.waiters.empty() || s.total() >= s.max) return;
     ++s.opening;
   }
   std::unique_ptr<Handle> handle;
   if (!OpenCounted(mode, &handle).ok()) return;  // waiters keep waiting: their timers run
-  events_->HandleOpened(mode);
+  events()->HandleOpened(mode);
   Offer(std::move(handle));
 }
 
 void Pool::Reap(TimePoint now, ReapedHandles* out) {
   std::shared_ptr<DatabaseFile> file;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (shut_down_) return;
     if (!up_) {
       if (!restarting_ && now >= next_retry_) {
@@ -440,7 +442,7 @@ void Pool::Reap(TimePoint now, ReapedHandles* out) {
     for (auto& h : idle) out->to_close.emplace_back(std::move(h), CloseReason::kError);
     return;
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   int open = 0;
   for (const Side& s : sides_) open += s.total();
   // Readers first, so that min_idle keeps a writer (the default mode) open.
@@ -485,7 +487,7 @@ void Pool::CloseReaped(std::unique_ptr<Handle> handle, CloseReason reason) {
 void Pool::OpenIdle(Mode mode) {
   std::unique_ptr<Handle> handle;
   if (!OpenCounted(mode, &handle).ok()) return;
-  events_->HandleOpened(mode);
+  events()->HandleOpened(mode);
   Offer(std::move(handle));
 }
 
@@ -493,7 +495,7 @@ void Pool::Shutdown(CloseReason reason) {
   std::vector<std::unique_ptr<Handle>> idle;
   std::vector<Waiter> waiters;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     shut_down_ = true;
     shutdown_reason_ = reason;
     TakeIdleLocked(&idle);
@@ -509,7 +511,7 @@ void Pool::Shutdown(CloseReason reason) {
 PoolSnapshot Pool::Snapshot() const {
   PoolSnapshot snap;
   snap.db = name_;
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   for (size_t m = 0; m < kModeCount; ++m) {
     const Side& s = sides_[m];
     SideSnapshot& out = snap.sides[m];
@@ -526,13 +528,13 @@ PoolSnapshot Pool::Snapshot() const {
 }
 
 config::PoolLimits Pool::limits() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return limits_;
 }
 
 std::vector<std::unique_ptr<Handle>> Pool::Reconfigure(const config::Database& db) {
   std::vector<std::unique_ptr<Handle>> excess;
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   limits_ = db.limits;
   allowed_uids_ = db.allowed_uids;
   sides_[0].max = read_only_ ? 0 : db.limits.max_writers;
@@ -554,20 +556,20 @@ void Pool::ServeWaiters() {
     for (;;) {
       int before;
       {
-        std::lock_guard lock(mu_);
+        MutexLock lock(&mu_);
         const Side& s = sides_[m];
         if (shut_down_ || s.waiters.empty() || s.total() >= s.max) break;
         before = static_cast<int>(s.waiters.size());
       }
       Refill(static_cast<Mode>(m));
-      std::lock_guard lock(mu_);
+      MutexLock lock(&mu_);
       if (static_cast<int>(sides_[m].waiters.size()) >= before) break;
     }
   }
 }
 
 bool Pool::AllowsUid(uint32_t uid) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (uid == 0 || !allowed_uids_) return true;
   return std::find(allowed_uids_->begin(), allowed_uids_->end(), uid) != allowed_uids_->end();
 }

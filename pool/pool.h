@@ -8,12 +8,12 @@
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "base/status.h"
+#include "base/mutex.h"
 #include "config/config.h"
 #include "pool/clock.h"
 #include "pool/database_file.h"
@@ -86,12 +86,13 @@ class Pool : public std::enable_shared_from_this<Pool> {
   void AdoptFiles(const Pool& other);
 
   // Takes an idle handle, opens a new one (slow) or queues `grant`.
-  Acquired Acquire(Mode mode, Grant grant);
+  Acquired Acquire(Mode mode, Grant grant) EXCLUDES(mu_);
   // The same, for the hot path: the waiter's Grant is built by `make_grant`
   // only if the acquire queues (it runs under the pool's lock and must not
   // call into the pool), and with may_open false an acquire that would open
   // a handle answers kMustOpen instead, so the I/O thread never blocks.
-  Acquired Acquire(Mode mode, const std::function<Grant()>& make_grant, bool may_open);
+  Acquired Acquire(Mode mode, const std::function<Grant()>& make_grant, bool may_open)
+      EXCLUDES(mu_);
 
   // Removes a queued waiter. False if it was already granted (its Grant has
   // run or is running). `why` is counted as the acquire's result.
@@ -134,17 +135,22 @@ class Pool : public std::enable_shared_from_this<Pool> {
   // The database's own allowed_uids, when it has them; root always passes.
   bool AllowsUid(uint32_t uid) const;
   const std::string& name() const { return name_; }
-  PoolEvents* events() const { return events_; }
+  // The events are called with no pool lock held (pool/pool_events.h); the
+  // pool's own calls go through here so that the analysis rejects one made
+  // under mu_.
+  PoolEvents* events() const EXCLUDES(mu_) { return events_; }
   // Counts and logs `st` if it is a storage fault (FaultReport); returns
-  // whether it was one. `what` says what failed.
-  bool ReportFault(const Status& st, const char* what) { return faults_.Report(st, what); }
+  // whether it was one. `what` says what failed. Calls PoolEvents.
+  bool ReportFault(const Status& st, const char* what) EXCLUDES(mu_) {
+    return faults_.Report(st, what);
+  }
   // The WAL bookkeeping of this database (the checkpointer's and backup's).
   const std::shared_ptr<WalState>& wal() const { return factory_.wal(); }
   // Whether the database is open and serving, and which opening of it this
   // is: a connection kept beside the pool's (the checkpointer's) reopens
   // when the generation changes, so it follows a file replaced under it.
-  bool up(uint64_t* generation) const {
-    std::lock_guard lock(mu_);
+  bool up(uint64_t* generation) const EXCLUDES(mu_) {
+    MutexLock lock(&mu_);
     *generation = generation_;
     return up_;
   }
@@ -165,41 +171,44 @@ class Pool : public std::enable_shared_from_this<Pool> {
     int total() const { return static_cast<int>(idle.size()) + leased + opening; }
   };
 
-  // Counts the end of a lease and refreshes the handle's cache size.
-  void AccountReturn(Handle* handle, TimePoint now);
+  // Counts the end of a lease and refreshes the handle's cache size,
+  // measured before the lock is taken (no lock while SQLite runs).
+  void AccountReturn(Handle* handle, TimePoint now) EXCLUDES(mu_);
   // Gives a leased-counted handle to the first waiter, or makes it idle.
-  void Offer(std::unique_ptr<Handle> handle);
+  void Offer(std::unique_ptr<Handle> handle) EXCLUDES(mu_);
   // After a close: opens a handle for the first waiter if there is room.
-  void Refill(Mode mode);
-  void Close(std::unique_ptr<Handle> handle, CloseReason reason);
-  Status OpenCounted(Mode mode, std::unique_ptr<Handle>* out);
+  void Refill(Mode mode) EXCLUDES(mu_);
+  void Close(std::unique_ptr<Handle> handle, CloseReason reason) EXCLUDES(mu_);
+  Status OpenCounted(Mode mode, std::unique_ptr<Handle>* out) EXCLUDES(mu_);
   // Claims the file and prepares it; the first half of Start().
   Status OpenFile();
   // Marks the database down (idle handles into *idle, to close) or up.
   // Return whether that changed or the cause did, for the caller to log
   // outside the lock.
   bool MarkDownLocked(const Status& cause, TimePoint now,
-                      std::vector<std::unique_ptr<Handle>>* idle);
-  bool MarkUpLocked();
-  void LogDown(const Status& cause);
+                      std::vector<std::unique_ptr<Handle>>* idle) REQUIRES(mu_);
+  bool MarkUpLocked() REQUIRES(mu_);
+  void LogDown(const Status& cause) EXCLUDES(mu_);
   // Closes every idle handle and retires the leased ones (closed when they
   // come back): after a write handle met the file read-only. SQLite keeps
   // the descriptor of a closed connection for reuse while other
   // connections hold locks on the file, so a writer opened while the file
   // was not writable would otherwise haunt the next one, even once the
   // permissions are back. Slow.
-  void Recycle();
+  void Recycle() EXCLUDES(mu_);
   // Takes the database down if `file` was removed or replaced (one stat);
   // idle handles go to *idle, to close. Returns whether it was.
   bool TookDownIfMoved(const std::shared_ptr<DatabaseFile>& file, TimePoint now,
-                       std::vector<std::unique_ptr<Handle>>* idle);
+                       std::vector<std::unique_ptr<Handle>>* idle) EXCLUDES(mu_);
   // Moves every idle handle into *out, counted as leased until closed.
-  void TakeIdleLocked(std::vector<std::unique_ptr<Handle>>* out);
+  void TakeIdleLocked(std::vector<std::unique_ptr<Handle>>* out) REQUIRES(mu_);
   // The file claimed last, or null (read_only databases claim none).
-  std::shared_ptr<DatabaseFile> CurrentFile() const;
+  std::shared_ptr<DatabaseFile> CurrentFile() const EXCLUDES(mu_);
   // Whether `h` belongs to the database as it is open now.
-  bool CurrentLocked(const Handle& h) const { return up_ && h.generation() == generation_; }
-  Side& side(Mode mode) { return sides_[static_cast<size_t>(mode)]; }
+  bool CurrentLocked(const Handle& h) const REQUIRES(mu_) {
+    return up_ && h.generation() == generation_;
+  }
+  Side& side(Mode mode) REQUIRES(mu_) { return sides_[static_cast<size_t>(mode)]; }
 
   // Constant after construction.
   const std::string name_;
@@ -212,24 +221,25 @@ class Pool : public std::enable_shared_from_this<Pool> {
   HandleFactory factory_;
   FaultReport faults_;
 
-  mutable std::mutex mu_;
-  Side sides_[kModeCount];                // guarded by mu_
-  config::PoolLimits limits_;             // guarded by mu_
-  std::optional<std::vector<uint32_t>> allowed_uids_;  // guarded by mu_
-  uint64_t next_waiter_ = 1;              // guarded by mu_
-  bool shut_down_ = false;                // guarded by mu_
-  CloseReason shutdown_reason_ = CloseReason::kShutdown;  // guarded by mu_
-  // Up or down (docs/operations.md, "Storage faults"), guarded by mu_.
-  bool up_ = false;
-  bool ever_down_ = false;
-  Status down_cause_;
-  TimePoint next_retry_;
-  Millis retry_delay_{0};
-  bool restarting_ = false;
-  uint64_t generation_ = 0;  // bumped whenever the database goes down
+  // State below is protected by mu_.
+  mutable Mutex mu_;
+  Side sides_[kModeCount] GUARDED_BY(mu_);
+  config::PoolLimits limits_ GUARDED_BY(mu_);
+  std::optional<std::vector<uint32_t>> allowed_uids_ GUARDED_BY(mu_);
+  uint64_t next_waiter_ GUARDED_BY(mu_) = 1;
+  bool shut_down_ GUARDED_BY(mu_) = false;
+  CloseReason shutdown_reason_ GUARDED_BY(mu_) = CloseReason::kShutdown;
+  // Up or down (docs/operations.md, "Storage faults").
+  bool up_ GUARDED_BY(mu_) = false;
+  bool ever_down_ GUARDED_BY(mu_) = false;
+  Status down_cause_ GUARDED_BY(mu_);
+  TimePoint next_retry_ GUARDED_BY(mu_);
+  Millis retry_delay_ GUARDED_BY(mu_){0};
+  bool restarting_ GUARDED_BY(mu_) = false;
+  uint64_t generation_ GUARDED_BY(mu_) = 0;  // bumped whenever the database goes down
   // Every file claimed, kept open for the pool's life (DatabaseFile).
-  std::vector<std::shared_ptr<DatabaseFile>> files_;  // guarded by mu_
-  int64_t cache_bytes_ = 0;               // guarded by mu_: sum over idle handles
+  std::vector<std::shared_ptr<DatabaseFile>> files_ GUARDED_BY(mu_);
+  int64_t cache_bytes_ GUARDED_BY(mu_) = 0;  // sum over the handles' recorded cache sizes
 };
 
 }  // namespace litepool

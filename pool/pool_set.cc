@@ -1,18 +1,16 @@
 // Lookup of pools by database name.
 #include "pool/pool_set.h"
 
-#include <mutex>
-
 namespace litepool {
 
 std::shared_ptr<Pool> PoolSet::Find(std::string_view name) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(&mu_);
   auto it = pools_.find(name);
   return it == pools_.end() ? nullptr : it->second;
 }
 
 std::vector<std::shared_ptr<Pool>> PoolSet::All() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(&mu_);
   std::vector<std::shared_ptr<Pool>> out;
   out.reserve(pools_.size());
   for (const auto& [name, pool] : pools_) out.push_back(pool);
@@ -20,19 +18,19 @@ std::vector<std::shared_ptr<Pool>> PoolSet::All() const {
 }
 
 std::vector<std::string> PoolSet::Names() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(&mu_);
   std::vector<std::string> out;
   for (const auto& [name, pool] : pools_) out.push_back(name);
   return out;
 }
 
 void PoolSet::Add(std::shared_ptr<Pool> pool) {
-  std::unique_lock lock(mu_);
+  WriterLock lock(&mu_);
   pools_[pool->name()] = std::move(pool);
 }
 
 std::shared_ptr<Pool> PoolSet::Remove(const std::string& name) {
-  std::unique_lock lock(mu_);
+  WriterLock lock(&mu_);
   auto it = pools_.find(name);
   if (it == pools_.end()) return nullptr;
   auto pool = std::move(it->second);

@@ -4,11 +4,11 @@
 
 #include <map>
 #include <memory>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "base/mutex.h"
 #include "pool/pool.h"
 
 namespace litepool {
@@ -23,8 +23,8 @@ class PoolSet {
   std::shared_ptr<Pool> Remove(const std::string& name);
 
  private:
-  mutable std::shared_mutex mu_;
-  std::map<std::string, std::shared_ptr<Pool>, std::less<>> pools_;  // guarded by mu_
+  mutable SharedMutex mu_;
+  std::map<std::string, std::shared_ptr<Pool>, std::less<>> pools_ GUARDED_BY(mu_);
 };
 
 }  // namespace litepool

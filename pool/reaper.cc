@@ -46,7 +46,7 @@ void Reaper::Start() {
   // Up before the thread runs, so a scrape right after start-up (the daemon
   // logs "listening" once Start returns) never sees it down.
   {
-    std::lock_guard lock(stats_mu_);
+    MutexLock lock(&stats_mu_);
     stats_.up = true;
   }
   if (events_) events_->ReaperUp(true);
@@ -56,10 +56,10 @@ void Reaper::Start() {
 
 void Reaper::Stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     stop_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -67,8 +67,9 @@ void Reaper::Loop() {
   auto scheduled = Clock::now() + Millis(interval_ms_.load());
   for (;;) {
     {
-      std::unique_lock lock(mu_);
-      if (cv_.wait_until(lock, scheduled, [this] { return stop_; })) break;
+      MutexLock lock(&mu_);
+      while (!stop_ && cv_.WaitUntil(&mu_, scheduled)) continue;  // false: time for the pass
+      if (stop_) break;
     }
     auto started = Clock::now();
     double lag = std::chrono::duration<double>(started - scheduled).count();
@@ -76,7 +77,7 @@ void Reaper::Loop() {
     double duration = std::chrono::duration<double>(Clock::now() - started).count();
     double finished = UnixNow();
     {
-      std::lock_guard lock(stats_mu_);
+      MutexLock lock(&stats_mu_);
       stats_.last_lag_seconds = lag;
       stats_.last_duration_seconds = duration;
       stats_.last_run_unix_seconds = finished;
@@ -87,7 +88,7 @@ void Reaper::Loop() {
     if (scheduled < Clock::now()) scheduled = Clock::now() + Millis(interval_ms_.load());
   }
   {
-    std::lock_guard lock(stats_mu_);
+    MutexLock lock(&stats_mu_);
     stats_.up = false;
   }
   if (events_) events_->ReaperUp(false);
@@ -95,7 +96,7 @@ void Reaper::Loop() {
 
 int Reaper::RunOnce(TimePoint now) {
   int actions = ReapPools(now) + SweepLeases(now);
-  std::lock_guard lock(stats_mu_);
+  MutexLock lock(&stats_mu_);
   ++stats_.runs;
   return actions;
 }
@@ -124,7 +125,7 @@ int Reaper::ReapPools(TimePoint now) {
       if (reaped->restart) pool->Start();  // a database that is down, tried again
     });
   }
-  std::lock_guard lock(stats_mu_);
+  MutexLock lock(&stats_mu_);
   stats_.handles_closed += closed;
   return actions;
 }
@@ -147,14 +148,14 @@ int Reaper::SweepLeases(TimePoint now) {
       for (PooledHandle& handle : *revoked) std::move(handle).Return();
     });
   }
-  std::lock_guard lock(stats_mu_);
+  MutexLock lock(&stats_mu_);
   stats_.leases_revoked += sweep.revoked_info.size();
   stats_.leak_warnings += sweep.leak_warnings.size();
   return static_cast<int>(sweep.revoked_info.size() + sweep.leak_warnings.size());
 }
 
 ReaperStats Reaper::stats() const {
-  std::lock_guard lock(stats_mu_);
+  MutexLock lock(&stats_mu_);
   return stats_;
 }
 

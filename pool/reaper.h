@@ -5,11 +5,10 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <thread>
 
+#include "base/mutex.h"
 #include "pool/clock.h"
 #include "pool/lease_table.h"
 #include "pool/pool_set.h"
@@ -67,12 +66,12 @@ class Reaper {
   std::atomic<int64_t> interval_ms_;
 
   std::thread thread_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;  // guarded by mu_
+  Mutex mu_;
+  CondVar cv_;  // signalled when stop_ is set
+  bool stop_ GUARDED_BY(mu_) = false;
 
-  mutable std::mutex stats_mu_;
-  ReaperStats stats_;  // guarded by stats_mu_
+  mutable Mutex stats_mu_;
+  ReaperStats stats_ GUARDED_BY(stats_mu_);
 };
 
 }  // namespace litepool

@@ -23,7 +23,7 @@ int WalState::OnCommit(void* self, sqlite3*, const char*, int frames) {
   TimePoint now = s->clock_->Now();
   std::function<void()> wake;
   {
-    std::lock_guard lock(s->mu_);
+    MutexLock lock(&s->mu_);
     WalCounts& c = s->counts_;
     // Fewer frames than before: the writer restarted the WAL from its
     // start (everything had been copied back), so nothing is backfilled.
@@ -40,13 +40,13 @@ int WalState::OnCommit(void* self, sqlite3*, const char*, int frames) {
 }
 
 void WalState::SetWake(int64_t threshold_frames, std::function<void()> wake) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   wake_threshold_ = threshold_frames;
   wake_ = std::move(wake);
 }
 
 void WalState::Checkpointed(int64_t log_frames, int64_t checkpointed_frames) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   wake_sent_ = false;
   if (log_frames < 0) return;
   counts_.frames = log_frames;
@@ -54,19 +54,19 @@ void WalState::Checkpointed(int64_t log_frames, int64_t checkpointed_frames) {
 }
 
 bool WalState::TryStartBackup(TimePoint since) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (counts_.backup_since != TimePoint::max()) return false;
   counts_.backup_since = since;
   return true;
 }
 
 void WalState::BackupEnded() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   counts_.backup_since = TimePoint::max();
 }
 
 WalCounts WalState::counts() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return counts_;
 }
 

@@ -7,9 +7,9 @@
 
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <string>
 
+#include "base/mutex.h"
 #include "pool/clock.h"
 
 struct sqlite3;
@@ -63,11 +63,11 @@ class WalState {
   const bool read_only_;
   const TimeSource* const clock_;
 
-  mutable std::mutex mu_;
-  WalCounts counts_;                // guarded by mu_
-  int64_t wake_threshold_ = 0;      // guarded by mu_; 0: never wake
-  bool wake_sent_ = false;          // guarded by mu_: one wake per checkpoint
-  std::function<void()> wake_;      // guarded by mu_
+  mutable Mutex mu_;
+  WalCounts counts_ GUARDED_BY(mu_);
+  int64_t wake_threshold_ GUARDED_BY(mu_) = 0;  // 0: never wake
+  bool wake_sent_ GUARDED_BY(mu_) = false;      // one wake per checkpoint
+  std::function<void()> wake_ GUARDED_BY(mu_);
 };
 
 }  // namespace litepool

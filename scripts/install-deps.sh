@@ -42,9 +42,11 @@ packages=(
   prometheus python3 python3-yaml sqlite3 socat procps
   # the Go driver (clients/go): standard library only, tested with -race
   golang-go
+  # the -Wthread-safety build of scripts/test.sh
+  clang
 )
 if [[ "${LITEPOOL_WITH_CLANG:-0}" == 1 ]]; then
-  packages+=(clang libclang-rt-14-dev)   # the fuzz target
+  packages+=(libclang-rt-14-dev)   # the fuzz target's runtime
 fi
 case $mode in
   --build-only) packages=("${build_packages[@]}") ;;

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: the normal build,
-# then the whole suite again under AddressSanitizer + UndefinedBehavior-
-# Sanitizer and under ThreadSanitizer. LITEPOOL_SANITIZERS=0 skips those two.
+# a Clang build of the whole tree that checks the lock annotations
+# (-Wthread-safety; LITEPOOL_THREAD_SAFETY_BUILD=0 skips it), then the whole
+# suite again under AddressSanitizer + UndefinedBehavior-Sanitizer and under
+# ThreadSanitizer. LITEPOOL_SANITIZERS=0 skips those two.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -23,6 +25,12 @@ echo "=== build and test (RelWithDebInfo)"
 build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 run_suite build
 
+if [[ "${LITEPOOL_THREAD_SAFETY_BUILD:-1}" != 0 ]]; then
+  # Build only: the compiler is the test (docs/architecture.md, "Locks");
+  # the GCC builds run the suite. -Werror, so clang's own warnings count.
+  echo "=== build with clang -Wthread-safety (lock annotations checked)"
+  CC=clang CXX=clang++ build build-tsa -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLITEPOOL_THREAD_SAFETY=ON
+fi
 if [[ "${LITEPOOL_SANITIZERS:-1}" != 0 ]]; then
   # The sanitizer builds skip what tests no code of ours: the promtool
   # checks of the shipped rules and the benchmark binaries.

@@ -35,7 +35,7 @@ bool SomeoneListens(const std::string& path) {
 
 Listener::Listener(asio::io_context& io, ListenerOptions options, NextContext next_context,
                    Admission admit, OnAccept on_accept)
-    : io_(io),
+    :
       options_(std::move(options)),
       next_context_(std::move(next_context)),
       admit_(std::move(admit)),

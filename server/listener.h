@@ -56,7 +56,6 @@ class Listener {
   bool RefuseWithReserve();
   void LogAcceptFailure(const boost::system::error_code& ec);
 
-  boost::asio::io_context& io_;
   const ListenerOptions options_;
   NextContext next_context_;
   Admission admit_;

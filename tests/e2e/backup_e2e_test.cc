@@ -45,8 +45,8 @@ class BackupTest : public ProtocolTest {
 
   // `rows` rows of 4 KB: a database of about rows * 4 KB.
   void Fill(int rows) {
-    Setup("CREATE TABLE t(id INTEGER PRIMARY KEY, pad BLOB)");
-    Setup("WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i < " +
+    ExecOk("CREATE TABLE t(id INTEGER PRIMARY KEY, pad BLOB)");
+    ExecOk("WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i < " +
           std::to_string(rows) + ") INSERT INTO t SELECT i, randomblob(4000) FROM c");
   }
 

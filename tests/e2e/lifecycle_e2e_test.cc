@@ -32,7 +32,7 @@ class LongDrainTest : public ProtocolTest {
 };
 
 TEST_F(LongDrainTest, SigtermWaitsForLeasesThenExitsCleanly) {
-  Setup("CREATE TABLE t(x)");
+  ExecOk("CREATE TABLE t(x)");
   LineClient holder = Connect();
   std::string lease = Acquire(holder);
   ASSERT_EQ(holder.Call({{"op", "exec"}, {"lease", lease}, {"sql", "INSERT INTO t VALUES (1)"}}).value("ok", false),
@@ -65,7 +65,7 @@ TEST_F(LongDrainTest, SigtermWaitsForLeasesThenExitsCleanly) {
 }
 
 TEST_F(DrainTest, LeasesPastTheGraceAreRevokedAndRolledBack) {
-  Setup("CREATE TABLE t(x)");
+  ExecOk("CREATE TABLE t(x)");
   LineClient holder = Connect();
   std::string lease = Acquire(holder);
   ASSERT_EQ(holder.Call({{"op", "exec"}, {"lease", lease}, {"sql", "BEGIN; INSERT INTO t VALUES (1)"}}).value("ok", false),

@@ -49,7 +49,7 @@ TEST_F(ReaperTest, HeldLeaseIsRevokedWithinItsBoundAndTheWaiterGetsTheHandle) {
 }
 
 TEST_F(ReaperTest, RevocationRollsBackTheTransaction) {
-  Setup("CREATE TABLE t(x)");
+  ExecOk("CREATE TABLE t(x)");
   LineClient holder = Connect();
   std::string lease = Acquire(holder);
   ASSERT_EQ(holder.Call({{"op", "exec"}, {"lease", lease}, {"sql", "BEGIN; INSERT INTO t VALUES (1)"}})

@@ -76,7 +76,7 @@ class WalTest : public ProtocolTest {
 };
 
 TEST_F(WalTest, LeakedSnapshotIsNamedAndTheWalShrinksOnceItIsRevoked) {
-  Setup("CREATE TABLE t(id INTEGER PRIMARY KEY, pad BLOB)");
+  ExecOk("CREATE TABLE t(id INTEGER PRIMARY KEY, pad BLOB)");
   LineClient holder = Connect();
   std::string lease = Acquire(holder, "read", {{"tag", "nightly-report"}});
   ASSERT_TRUE(IsOk(holder.Call({{"op", "query"}, {"lease", lease}, {"sql", "BEGIN"}})));
@@ -151,7 +151,7 @@ TEST_F(WalTest, CommitsUnderLoadAreNotHeldUpByCheckpoints) {
   // holds the writer lock for at most its 20 ms wait plus a few frames'
   // copy; the rest is slack for a loaded 2-core machine.
   constexpr int64_t kBoundMs = 500 * kSlowdown;
-  Setup("CREATE TABLE t(id INTEGER PRIMARY KEY, pad BLOB)");
+  ExecOk("CREATE TABLE t(id INTEGER PRIMARY KEY, pad BLOB)");
   for (int burst = 0; burst < 3; ++burst) {
     SteadyWriter writer(daemon_.socket_path());
     std::this_thread::sleep_for(milliseconds(1000));

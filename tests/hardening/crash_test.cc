@@ -57,7 +57,7 @@ class CrashTest : public ProtocolTest {
 };
 
 TEST_F(CrashTest, KilledClientsLeaveNothingBehind) {
-  Setup("CREATE TABLE t(id INTEGER PRIMARY KEY, tag TEXT NOT NULL)");
+  ExecOk("CREATE TABLE t(id INTEGER PRIMARY KEY, tag TEXT NOT NULL)");
   std::atomic<bool> stop{false};
   std::atomic<int> committed{0};
   std::atomic<int> reads{0};

@@ -101,7 +101,7 @@ class DurabilityTest : public ProtocolTest, public ::testing::WithParamInterface
 };
 
 TEST_P(DurabilityTest, AcknowledgedWritesSurviveSigkill) {
-  Setup("CREATE TABLE t(x INTEGER)");
+  ExecOk("CREATE TABLE t(x INTEGER)");
   std::mt19937 rng(std::random_device{}());
   std::uniform_int_distribution<int> delay_ms(50, 300);
   int64_t next = 1;

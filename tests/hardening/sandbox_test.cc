@@ -37,7 +37,7 @@ class SandboxTest : public ProtocolTest {
 
   void SetUp() override {
     ProtocolTest::SetUp();
-    Setup("CREATE TABLE t(a INTEGER PRIMARY KEY, b TEXT); INSERT INTO t(b) VALUES ('x')");
+    ExecOk("CREATE TABLE t(a INTEGER PRIMARY KEY, b TEXT); INSERT INTO t(b) VALUES ('x')");
   }
 
   double ResetCount(const std::string& db, const std::string& mode = "write") {

@@ -99,10 +99,10 @@ class SoakTest : public ProtocolTest {
 };
 
 TEST_F(SoakTest, FileDescriptorsAndMemoryStayFlat) {
-  Setup("CREATE TABLE t(id INTEGER PRIMARY KEY, n INTEGER NOT NULL, pad TEXT NOT NULL);"
-        "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < " +
-        std::to_string(kRows) +
-        ") INSERT INTO t SELECT i, 0, printf('%.*c', 200, 'p') FROM k");
+  ExecOk("CREATE TABLE t(id INTEGER PRIMARY KEY, n INTEGER NOT NULL, pad TEXT NOT NULL);"
+         "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < " +
+         std::to_string(kRows) +
+         ") INSERT INTO t SELECT i, 0, printf('%.*c', 200, 'p') FROM k");
   std::vector<LineClient> clients;
   for (int c = 0; c < kConnections; ++c) clients.push_back(Connect());
 

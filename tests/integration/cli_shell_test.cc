@@ -111,7 +111,7 @@ TEST_F(CliShellTest, HelpQuitAndUnknownDotCommands) {
 }
 
 TEST_F(CliShellTest, OpenTransactionAtEndOfInputIsRolledBack) {
-  Setup("CREATE TABLE t(x)");
+  ExecOk("CREATE TABLE t(x)");
   ProcessResult result = Shell("BEGIN;\nINSERT INTO t VALUES (1);\nSELECT count(*) FROM t;\n");
   EXPECT_EQ(result.exit_code, 0) << result.err;
   std::vector<json> lines = JsonLines(result.out);
@@ -122,7 +122,7 @@ TEST_F(CliShellTest, OpenTransactionAtEndOfInputIsRolledBack) {
 }
 
 TEST_F(CliShellTest, ReadLeaseRefusesWrites) {
-  Setup("CREATE TABLE t(x)");
+  ExecOk("CREATE TABLE t(x)");
   ProcessResult result = Shell("INSERT INTO t VALUES (1);\nSELECT count(*) FROM t;\n", {"--read"});
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_NE(result.err.find("litepool: read_only: "), std::string::npos) << result.err;
@@ -159,7 +159,7 @@ class CliShellLeaseTimeoutTest : public CliShellTest {
 // With piped input a revoked lease ends the session: the statements after
 // it were written for the transaction the daemon has rolled back.
 TEST_F(CliShellLeaseTimeoutTest, RevokedLeaseStopsAScript) {
-  Setup("CREATE TABLE t(x)");
+  ExecOk("CREATE TABLE t(x)");
   ProcessResult result = Shell(
       "BEGIN;\n"
       "INSERT INTO t VALUES (1);\n"

@@ -122,7 +122,7 @@ class CliBackupTest : public CliTest {
 };
 
 TEST_F(CliBackupTest, BackupPrintsWhereTheCopyLanded) {
-  Setup("CREATE TABLE t(x); INSERT INTO t VALUES (1)");
+  ExecOk("CREATE TABLE t(x); INSERT INTO t VALUES (1)");
   ProcessResult result = Cli({"backup", "main", "copy.db"});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   json reply = json::parse(result.out, nullptr, false);

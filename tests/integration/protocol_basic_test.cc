@@ -169,7 +169,7 @@ TEST_F(ProtocolTest, ExecRunsSeveralStatementsAndSumsChanges) {
 }
 
 TEST_F(ProtocolTest, ReleaseReportsRollback) {
-  Setup("CREATE TABLE t(x)");
+  ExecOk("CREATE TABLE t(x)");
   LineClient client = Connect();
   std::string lease = Acquire(client);
   ASSERT_TRUE(
@@ -223,7 +223,7 @@ TEST_F(ProtocolTest, OneShotRequestsWithDb) {
 }
 
 TEST_F(ProtocolTest, PipelinedRequestsAnswerInOrder) {
-  Setup("CREATE TABLE t(x)");
+  ExecOk("CREATE TABLE t(x)");
   LineClient client = Connect();
   std::string batch;
   for (int i = 0; i < 50; ++i) {

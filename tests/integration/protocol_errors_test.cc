@@ -87,7 +87,7 @@ TEST_F(ProtocolTest, SqlErrorCarriesSqliteCode) {
   EXPECT_TRUE(IsError(reply, "sql_error"));
 
   // An extended code, not only the primary one.
-  Setup("CREATE TABLE u(x UNIQUE); INSERT INTO u VALUES (1);");
+  ExecOk("CREATE TABLE u(x UNIQUE); INSERT INTO u VALUES (1);");
   reply = client.Call({{"op", "exec"}, {"db", "main"}, {"sql", "INSERT INTO u VALUES (1)"}});
   ASSERT_TRUE(IsError(reply, "sql_error"));
   EXPECT_EQ(reply["error"]["sqlite_code"], 2067);  // SQLITE_CONSTRAINT_UNIQUE
@@ -104,7 +104,7 @@ TEST_F(ProtocolTest, SqlErrorKeepsTheLease) {
 }
 
 TEST_F(ProtocolTest, WriteThroughReadLeaseIsReadOnly) {
-  Setup("CREATE TABLE t(x)");
+  ExecOk("CREATE TABLE t(x)");
   LineClient client = Connect();
   std::string lease = Acquire(client, "read");
   ASSERT_FALSE(lease.empty());

@@ -28,8 +28,8 @@ class ExecutionTest : public ProtocolTest {
  protected:
   void SetUp() override {
     ProtocolTest::SetUp();
-    Setup("CREATE TABLE kv(k INTEGER PRIMARY KEY, v TEXT);"
-          "INSERT INTO kv VALUES (1, 'one'), (2, 'two')");
+    ExecOk("CREATE TABLE kv(k INTEGER PRIMARY KEY, v TEXT);"
+           "INSERT INTO kv VALUES (1, 'one'), (2, 'two')");
   }
 
   json Overrides() override { return {{"defaults", {{"statement_timeout_ms", 1500}}}}; }

@@ -39,7 +39,7 @@ class ProtocolTest : public ::testing::Test {
   }
 
   // A one-shot exec on `main`, expected to succeed (schema set-up).
-  void Setup(const std::string& sql) {
+  void ExecOk(const std::string& sql) {
     LineClient client = Connect();
     json reply = client.Call({{"op", "exec"}, {"db", "main"}, {"sql", sql}});
     ASSERT_EQ(reply.value("ok", false), true) << sql << " -> " << reply.dump();

@@ -80,7 +80,7 @@ TEST_F(ProtocolTest, WaitersAreServedInArrivalOrder) {
 }
 
 TEST_F(ProtocolTest, ClosingTheConnectionReleasesItsLeases) {
-  Setup("CREATE TABLE t(x)");
+  ExecOk("CREATE TABLE t(x)");
   {
     LineClient a = Connect();
     std::string write = Acquire(a);
@@ -101,7 +101,7 @@ TEST_F(ProtocolTest, ClosingTheConnectionReleasesItsLeases) {
 }
 
 TEST_F(ProtocolTest, ClientKilledWithSigkillLosesItsLease) {
-  Setup("CREATE TABLE t(x)");
+  ExecOk("CREATE TABLE t(x)");
   pid_t child =
       ForkHoldingLease(daemon_.socket_path(), "main", {"BEGIN", "INSERT INTO t VALUES (1)"});
   ASSERT_GT(child, 0);
@@ -122,7 +122,7 @@ TEST_F(ProtocolTest, ClientKilledWithSigkillLosesItsLease) {
 }
 
 TEST_F(ProtocolTest, ExpiredLeaseIsRevoked) {
-  Setup("CREATE TABLE t(x)");
+  ExecOk("CREATE TABLE t(x)");
   LineClient a = Connect();
   auto start = steady_clock::now();
   std::string lease = Acquire(a, "write", {{"lease_ms", 200}});

@@ -617,5 +617,107 @@ TEST_F(PoolTest, LoweredMaximumClosesExcessHandles) {
   EXPECT_EQ(s.idle, 1);
 }
 
+// Checks, on every event, that the pool's lock is free: another thread takes
+// it (Snapshot) and must get it at once. An event called under the lock
+// (pool/pool_events.h forbids it) leaves that thread blocked until the
+// event returns, and the check fails after its wait.
+class LockCheckingEvents final : public PoolEvents {
+ public:
+  ~LockCheckingEvents() override { JoinBlocked(); }
+  void Watch(const Pool* pool) { pool_ = pool; }
+  int checks() const { return checks_; }
+  // Joins the threads that found the lock held (they finish once it is
+  // released); before the pool goes.
+  void JoinBlocked() {
+    for (auto& t : blocked_) t.join();
+    blocked_.clear();
+  }
+
+  void HandleOpened(Mode) override { Check("HandleOpened"); }
+  void HandleClosed(Mode, CloseReason) override { Check("HandleClosed"); }
+  void Acquired(Mode, AcquireResult, double) override { Check("Acquired"); }
+  void LeaseEnded(Mode, double) override { Check("LeaseEnded"); }
+  void QueryDone(Code, double) override { Check("QueryDone"); }
+  void LeaseTimedOut() override { Check("LeaseTimedOut"); }
+  void LeakWarned() override { Check("LeakWarned"); }
+  void StorageFault(Code) override { Check("StorageFault"); }
+  void DatabaseUp(bool) override { Check("DatabaseUp"); }
+
+ private:
+  // The test calls the pool from one thread only, so no lock here.
+  void Check(const char* event) {
+    if (pool_ == nullptr) return;
+    ++checks_;
+    auto taken = std::make_shared<std::promise<void>>();
+    std::future<void> done = taken->get_future();
+    const Pool* pool = pool_;
+    std::thread t([pool, taken] {
+      pool->Snapshot();
+      taken->set_value();
+    });
+    if (done.wait_for(std::chrono::seconds(5)) == std::future_status::ready) {
+      t.join();
+    } else {
+      ADD_FAILURE() << event << " was called with the pool lock held";
+      blocked_.push_back(std::move(t));
+    }
+  }
+
+  const Pool* pool_ = nullptr;
+  int checks_ = 0;
+  std::vector<std::thread> blocked_;
+};
+
+// Every way an acquire is refused, granted, queued and ended, a down
+// database and a shutdown: no event with the pool's lock held.
+TEST_F(PoolTest, EventsAreNeverCalledWithThePoolLockHeld) {
+  {
+    auto writable = MakePool(Writers(1), false, "ro");  // the read_only pool's file
+    writable->Shutdown(CloseReason::kShutdown);
+  }
+  LockCheckingEvents events;
+  auto make = [&](const std::string& name, config::PoolLimits limits, bool read_only) {
+    config::Database db = testing::MakeDatabase(dir_, name, std::move(limits));
+    db.read_only = read_only;
+    auto pool = std::make_unique<Pool>(db, &clock_, &events);
+    events.Watch(pool.get());
+    return pool;
+  };
+  auto keep = [](std::unique_ptr<Handle> h) { return h; };
+
+  config::PoolLimits limits;
+  limits.max_writers = 1;
+  limits.max_readers = 0;
+  limits.max_waiters = 1;
+  auto pool = make("p", limits, false);
+  ASSERT_TRUE(pool->Start().ok());
+  Pool::Acquired w = pool->Acquire(Mode::kWrite, keep);
+  ASSERT_EQ(w.kind, Pool::Acquired::kGranted);
+  Pool::Acquired queued = pool->Acquire(Mode::kWrite, keep);
+  EXPECT_EQ(queued.kind, Pool::Acquired::kQueued);
+  EXPECT_EQ(pool->Acquire(Mode::kWrite, keep).status.code(), Code::kPoolExhausted);  // max_waiters
+  EXPECT_EQ(pool->Acquire(Mode::kRead, keep).status.code(), Code::kPoolExhausted);   // no readers
+  EXPECT_TRUE(pool->CancelWaiter(Mode::kWrite, queued.waiter, AcquireResult::kTimeout));
+  ASSERT_TRUE(RunQuery(w.handle.get(), "BEGIN").ok());
+  EXPECT_TRUE(pool->Return(std::move(w.handle)));  // rolled back
+  pool->Shutdown(CloseReason::kShutdown);
+  events.JoinBlocked();
+
+  auto read_only = make("ro", config::PoolLimits{}, true);
+  ASSERT_TRUE(read_only->Start().ok());
+  EXPECT_EQ(read_only->Acquire(Mode::kWrite, keep).status.code(), Code::kReadOnly);
+  read_only->Shutdown(CloseReason::kShutdown);
+  events.JoinBlocked();
+
+  config::Database gone = testing::MakeDatabase(dir_, "gone");
+  gone.path = dir_.File("no-such-dir/gone.db");
+  auto down = std::make_unique<Pool>(gone, &clock_, &events);
+  events.Watch(down.get());
+  EXPECT_FALSE(down->Start().ok());
+  EXPECT_EQ(down->Acquire(Mode::kWrite, keep).status.code(), Code::kDatabaseUnavailable);
+  events.JoinBlocked();
+  EXPECT_GE(events.checks(), 10);
+}
+
 }  // namespace
 }  // namespace litepool
