@@ -13,9 +13,8 @@
 #include <utility>
 #include <vector>
 
-#include "wire/base64.h"
 #include "server/request.h"
-
+#include "wire/base64.h"
 
 namespace litepool {
 
@@ -25,16 +24,16 @@ bool ToOp(std::string_view name, server::Op* op);
 // bench/decode_bench_simdjson.cc, built for baseline x86-64 and (the Avx2
 // one) for -march=haswell. Decode needs `line` followed by SIMDJSON_PADDING
 // readable bytes. One per thread: each owns a simdjson parser.
-#define LITEPOOL_DECLARE_SIMDJSON_DECODER(Name)                 \
-  class Name {                                                  \
-   public:                                                      \
-    Name();                                                     \
-    ~Name();                                                    \
+#define LITEPOOL_DECLARE_SIMDJSON_DECODER(Name)                      \
+  class Name {                                                       \
+   public:                                                           \
+    Name();                                                          \
+    ~Name();                                                         \
     bool Decode(std::string_view padded_line, server::Request* out); \
-                                                                \
-   private:                                                     \
-    struct Impl;                                                \
-    Impl* impl_;                                                \
+                                                                     \
+   private:                                                          \
+    struct Impl;                                                     \
+    Impl* impl_;                                                     \
   }
 LITEPOOL_DECLARE_SIMDJSON_DECODER(SimdjsonDecoder);
 LITEPOOL_DECLARE_SIMDJSON_DECODER(SimdjsonAvx2Decoder);
@@ -181,7 +180,6 @@ bool DecodeSax(std::string_view line, Request* out) {
   return nlohmann::json::sax_parse(line, &handler);
 }
 
-
 enum class Decoder { kHand, kNlohmannSax, kSimdjson, kSimdjsonAvx2 };
 
 void BM_Decode(benchmark::State& state, Decoder decoder, std::string (*make)()) {
@@ -221,11 +219,11 @@ void BM_Decode(benchmark::State& state, Decoder decoder, std::string (*make)()) 
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * line.size()));
 }
 
-#define LITEPOOL_DECODE_BENCH(decoder, name)                                    \
-  BENCHMARK_CAPTURE(BM_Decode, name##_ping, Decoder::decoder, Ping);            \
-  BENCHMARK_CAPTURE(BM_Decode, name##_acquire, Decoder::decoder, Acquire);      \
-  BENCHMARK_CAPTURE(BM_Decode, name##_query3, Decoder::decoder, Query3);        \
-  BENCHMARK_CAPTURE(BM_Decode, name##_text4k, Decoder::decoder, Text4K);        \
+#define LITEPOOL_DECODE_BENCH(decoder, name)                               \
+  BENCHMARK_CAPTURE(BM_Decode, name##_ping, Decoder::decoder, Ping);       \
+  BENCHMARK_CAPTURE(BM_Decode, name##_acquire, Decoder::decoder, Acquire); \
+  BENCHMARK_CAPTURE(BM_Decode, name##_query3, Decoder::decoder, Query3);   \
+  BENCHMARK_CAPTURE(BM_Decode, name##_text4k, Decoder::decoder, Text4K);   \
   BENCHMARK_CAPTURE(BM_Decode, name##_blob64k, Decoder::decoder, Blob64K)
 
 LITEPOOL_DECODE_BENCH(kHand, hand);

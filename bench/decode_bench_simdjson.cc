@@ -10,8 +10,8 @@
 #include <string_view>
 #include <utility>
 
-#include "wire/base64.h"
 #include "server/request.h"
+#include "wire/base64.h"
 
 #ifndef LITEPOOL_SIMDJSON_DECODER
 #define LITEPOOL_SIMDJSON_DECODER SimdjsonDecoder

@@ -1,9 +1,9 @@
 // litepool_load: litepoold measured beside its limits in one run. Starts an
 // echo server (the physical limit of a socket daemon here), litepoold as
 // built and, with --baseline, another litepoold binary (the previous main,
-// say) to compare with, runs every scenario against each, back to back, and prints medians and ratios; then
-// the in-process SQLite floor, idle memory and the lease soak.
-// Usage: litepool_load --help. Results: bench/RESULTS.md.
+// say) to compare with, runs every scenario against each, back to back, and prints medians and
+// ratios; then the in-process SQLite floor, idle memory and the lease soak. Usage: litepool_load
+// --help. Results: bench/RESULTS.md.
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -141,8 +141,7 @@ bool ParseArgs(int argc, char** argv, Args* a, std::string* error) {
     else if (flag == "--targets") {
       a->targets = SplitList(v);
       a->targets_given = true;
-    }
-    else if (flag == "--baseline")
+    } else if (flag == "--baseline")
       a->baseline = v;
     else if (flag == "--clients") {
       a->clients.clear();
@@ -204,8 +203,7 @@ std::string Beside(const char* argv0, const std::string& relative) {
 // One litepoold in its own directory with its own copy of the bench database.
 class DaemonUnderTest {
  public:
-  bool Start(const Args& a, const std::string& dir, const std::string& daemon,
-             std::string* error) {
+  bool Start(const Args& a, const std::string& dir, const std::string& daemon, std::string* error) {
     dir_ = dir;
     std::filesystem::create_directories(dir);
     socket_ = dir + "/litepool.sock";

@@ -11,12 +11,12 @@
 namespace litepool::bench {
 
 enum class Scenario {
-  kPointSelect,     // one-shot SELECT v FROM kv WHERE k=? on a read handle
-  kLease10,         // acquire read, 10 point selects on the lease, release
-  kAcquireRelease,  // acquire read, release
-  kInsert,          // one-shot autocommit INSERT on the writer
-  kMixed,           // 90 % point_select, 10 % insert
-  kLease1,          // acquire read, one point select, release (the soak)
+  kPointSelect,      // one-shot SELECT v FROM kv WHERE k=? on a read handle
+  kLease10,          // acquire read, 10 point selects on the lease, release
+  kAcquireRelease,   // acquire read, release
+  kInsert,           // one-shot autocommit INSERT on the writer
+  kMixed,            // 90 % point_select, 10 % insert
+  kLease1,           // acquire read, one point select, release (the soak)
   kPointSelectAuto,  // point_select as a one-shot in mode auto (what the Go driver sends)
   kInsertAuto,       // insert as a one-shot query in mode auto: starts on a read handle, moves
 };

@@ -99,7 +99,8 @@ void CheckReply(std::string_view line, const std::string& reply) {
     if (code == error->end() || !code->is_string() || !KnownCode(code->get<std::string>())) {
       Fail("failure without a known code", line, reply);
     }
-    if (message == error->end() || !message->is_string()) Fail("error without a message", line, reply);
+    if (message == error->end() || !message->is_string())
+      Fail("error without a message", line, reply);
     if (code->get<std::string>() == "internal") Fail("internal error", line, reply);
   }
   // The id comes back when the request was an object with an id.
@@ -175,9 +176,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   s.draining = &world->draining;
   s.clients_connected = [] { return 1; };
   // Zero counters for `stats`, whatever namespace their type lives in.
-  s.counters = [](const std::string&, Mode) {
-    return decltype(s.counters)::result_type{};
-  };
+  s.counters = [](const std::string&, Mode) { return decltype(s.counters)::result_type{}; };
   world->dispatcher = std::make_unique<server::Dispatcher>(&world->services);
   world->driver = std::make_unique<server::RequestDriver>(world->dispatcher.get(), &world->workers);
   return 0;

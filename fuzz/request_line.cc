@@ -17,15 +17,24 @@ using server::Request;
 
 const char* OpName(Op op) {
   switch (op) {
-    case Op::kHello: return "hello";
-    case Op::kPing: return "ping";
-    case Op::kAcquire: return "acquire";
-    case Op::kQuery: return "query";
-    case Op::kExec: return "exec";
-    case Op::kRelease: return "release";
-    case Op::kStats: return "stats";
-    case Op::kLeases: return "leases";
-    case Op::kBackup: return "backup";
+    case Op::kHello:
+      return "hello";
+    case Op::kPing:
+      return "ping";
+    case Op::kAcquire:
+      return "acquire";
+    case Op::kQuery:
+      return "query";
+    case Op::kExec:
+      return "exec";
+    case Op::kRelease:
+      return "release";
+    case Op::kStats:
+      return "stats";
+    case Op::kLeases:
+      return "leases";
+    case Op::kBackup:
+      return "backup";
   }
   return "?";
 }

@@ -31,9 +31,8 @@ const Histogram::BucketBoundaries kWaitBuckets = {0.0001, 0.0005, 0.001, 0.005, 
                                                   0.1,    0.5,    1,     2.5,   5,    10};
 const Histogram::BucketBoundaries kLeaseBuckets = {0.001, 0.01, 0.1, 0.5, 1,   5,
                                                    10,    30,   60,  300, 1800};
-const Histogram::BucketBoundaries kQueryBuckets = {0.00005, 0.0001, 0.00025, 0.0005, 0.001,
-                                                   0.0025,  0.005,  0.01,    0.05,   0.1,
-                                                   0.5,     1,      5};
+const Histogram::BucketBoundaries kQueryBuckets = {
+    0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5};
 const Histogram::BucketBoundaries kReaperBuckets = {0.00001, 0.00005, 0.0001, 0.0005, 0.001,
                                                     0.005,   0.01,    0.1,    1};
 
@@ -176,8 +175,10 @@ class DatabaseMetrics final : public PoolEvents {
       std::string mode = ModeName(static_cast<Mode>(m));
       Side& s = sides_[m];
       for (size_t r = 0; r < kAcquireResultCount; ++r) {
-        s.acquires[r] = &f.acquires.Add(
-            {{"db", db}, {"mode", mode}, {"result", AcquireResultName(static_cast<AcquireResult>(r))}});
+        s.acquires[r] =
+            &f.acquires.Add({{"db", db},
+                             {"mode", mode},
+                             {"result", AcquireResultName(static_cast<AcquireResult>(r))}});
       }
       s.wait = &f.acquire_wait.Add({{"db", db}, {"mode", mode}}, kWaitBuckets);
       s.lease = &f.lease_duration.Add({{"db", db}, {"mode", mode}}, kLeaseBuckets);
@@ -201,7 +202,9 @@ class DatabaseMetrics final : public PoolEvents {
     s.acquires[static_cast<size_t>(result)]->Increment();
     if (result == AcquireResult::kOk) s.wait->Observe(wait_seconds);
   }
-  void LeaseEnded(Mode mode, double held_seconds) override { side(mode).lease->Observe(held_seconds); }
+  void LeaseEnded(Mode mode, double held_seconds) override {
+    side(mode).lease->Observe(held_seconds);
+  }
   void QueryDone(Code result, double seconds) override {
     queries_[static_cast<size_t>(result)]->Increment();
     query_duration_.Observe(seconds);
@@ -282,9 +285,11 @@ class StateCollector final : public prometheus::Collectable {
     side_family("litepool_handles_leased", "Handles leased to clients.", &SideSnapshot::leased);
     side_family("litepool_handles_max", "Configured maximum of handles.", &SideSnapshot::max);
     side_family("litepool_waiters", "Acquires queued for a handle.", &SideSnapshot::waiters);
-    auto& cache = NewFamily(&out, "litepool_handle_cache_bytes",
-                            "Page cache memory of the pool's handles (SQLITE_DBSTATUS_CACHE_USED).");
-    for (const auto& p : pools) AddGauge(&cache, {{"db", p.db}}, static_cast<double>(p.cache_bytes));
+    auto& cache =
+        NewFamily(&out, "litepool_handle_cache_bytes",
+                  "Page cache memory of the pool's handles (SQLITE_DBSTATUS_CACHE_USED).");
+    for (const auto& p : pools)
+      AddGauge(&cache, {{"db", p.db}}, static_cast<double>(p.cache_bytes));
 
     AddGauge(&NewFamily(&out, "litepool_sqlite_memory_bytes",
                         "sqlite3_memory_used(): memory a language heap profiler cannot see."),
@@ -335,8 +340,6 @@ PoolEvents* Metrics::AddDatabase(const std::string& db) {
   return slot.get();
 }
 
-PoolEvents* Metrics::ForDatabase(const std::string& db) { return AddDatabase(db); }
-
 ReaperEvents* Metrics::reaper() { return reaper_.get(); }
 
 PoolCounters Metrics::Counters(const std::string& db, Mode mode) const {
@@ -347,7 +350,9 @@ PoolCounters Metrics::Counters(const std::string& db, Mode mode) const {
 
 void Metrics::ClientConnected() { families_->clients.Increment(); }
 void Metrics::ClientDisconnected() { families_->clients.Decrement(); }
-void Metrics::ConfigReloaded(bool ok) { (ok ? families_->reload_ok : families_->reload_error).Increment(); }
+void Metrics::ConfigReloaded(bool ok) {
+  (ok ? families_->reload_ok : families_->reload_error).Increment();
+}
 
 bool Metrics::Serve(const std::string& listen, const std::string& path, std::string* url,
                     std::string* error) {
@@ -362,7 +367,8 @@ bool Metrics::Serve(const std::string& listen, const std::string& path, std::str
   exposer_->RegisterCollectable(wal_->collectable(), path);
   auto ports = exposer_->GetListeningPorts();
   std::string host = listen.substr(0, listen.rfind(':'));
-  *url = "http://" + host + ":" + (ports.empty() ? std::string("?") : std::to_string(ports[0])) + path;
+  *url =
+      "http://" + host + ":" + (ports.empty() ? std::string("?") : std::to_string(ports[0])) + path;
   return true;
 }
 

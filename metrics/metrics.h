@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "base/mutex.h"
+#include "metrics/wal_metrics.h"
 #include "pool/pool.h"
 #include "pool/pool_events.h"
 #include "pool/reaper.h"
-#include "metrics/wal_metrics.h"
 
 namespace prometheus {
 class Registry;
@@ -39,9 +39,8 @@ class Metrics {
   Metrics(const std::vector<std::string>& databases, PoolSource pools);
   ~Metrics();
 
-  // The event sink of one database (created here for databases named at
-  // start; AddDatabase for those a reload brings).
-  PoolEvents* ForDatabase(const std::string& db);
+  // The event sink of one database: made for the databases named at start,
+  // and on first use for those a reload brings; the same one for a name.
   PoolEvents* AddDatabase(const std::string& db);
   ReaperEvents* reaper();
   // The WAL, checkpoint and backup families.

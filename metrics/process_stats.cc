@@ -59,15 +59,22 @@ ProcessStats ReadProcessStats() {
   long long rss_pages = 0;
   // Fields from 3 (state) on; utime 14, stime 15, starttime 22, rss 24.
   for (int i = 3; fields >> f; ++i) {
-    if (i == 14) utime = std::stoull(f);
-    else if (i == 15) stime = std::stoull(f);
-    else if (i == 22) starttime = std::stoull(f);
-    else if (i == 24) { rss_pages = std::stoll(f); break; }
+    if (i == 14)
+      utime = std::stoull(f);
+    else if (i == 15)
+      stime = std::stoull(f);
+    else if (i == 22)
+      starttime = std::stoull(f);
+    else if (i == 24) {
+      rss_pages = std::stoll(f);
+      break;
+    }
   }
   double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
   s.cpu_seconds_total = static_cast<double>(utime + stime) / ticks;
   s.start_time_seconds = BootTimeSeconds() + static_cast<double>(starttime) / ticks;
-  s.resident_memory_bytes = static_cast<double>(rss_pages) * static_cast<double>(sysconf(_SC_PAGESIZE));
+  s.resident_memory_bytes =
+      static_cast<double>(rss_pages) * static_cast<double>(sysconf(_SC_PAGESIZE));
   return s;
 }
 

@@ -37,8 +37,9 @@ DatabaseCheck CheckDatabaseFile(const config::Database& db) {
       }
       return out;
     }
-    out.status = Unavailable(err == ENOENT ? db.path + " does not exist (set create_if_missing "
-                                                       "to create it)"
+    out.status = Unavailable(err == ENOENT ? db.path +
+                                                 " does not exist (set create_if_missing "
+                                                 "to create it)"
                                            : "cannot stat " + db.path + ": " + std::strerror(err));
     return out;
   }
@@ -56,7 +57,8 @@ DatabaseCheck CheckDatabaseFile(const config::Database& db) {
   } else if (::access(Dir(db.path).c_str(), W_OK) != 0) {
     out.status = Unavailable("directory " + Dir(db.path) +
                              " is not writable; SQLite writes its -wal, -shm and journal files "
-                             "there (" + std::strerror(errno) + ")");
+                             "there (" +
+                             std::strerror(errno) + ")");
   } else if (DatabaseFile::LockedByOther(db.path)) {
     out.note = "in use by a running litepoold";
   }

@@ -7,8 +7,8 @@
 
 #include <string>
 
-#include "base/status.h"
 #include "base/mutex.h"
+#include "base/status.h"
 #include "pool/clock.h"
 #include "pool/pool_events.h"
 

@@ -23,10 +23,10 @@ constexpr int kBusyDelaysMs[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
 // PRAGMAs that take an argument only to name what they report on; they read,
 // never set, so clients may always use them.
 constexpr const char* kReadingPragmas[] = {
-    "table_info",  "table_xinfo",       "table_list",     "index_info",  "index_xinfo",
-    "index_list",  "foreign_key_list",  "foreign_key_check", "integrity_check",
-    "quick_check", "function_list",     "pragma_list",    "module_list", "collation_list",
-    "database_list", "compile_options", "data_version",
+    "table_info",      "table_xinfo",      "table_list",        "index_info",      "index_xinfo",
+    "index_list",      "foreign_key_list", "foreign_key_check", "integrity_check", "quick_check",
+    "function_list",   "pragma_list",      "module_list",       "collation_list",  "database_list",
+    "compile_options", "data_version",
 };
 
 bool IsReadingPragma(const char* name) {
@@ -57,9 +57,15 @@ bool OnlyTrivia(const char* rest) {
 Status BindValue(sqlite3_stmt* stmt, int index, const Value& value) {
   int rc = SQLITE_OK;
   switch (value.index()) {
-    case 0: rc = sqlite3_bind_null(stmt, index); break;
-    case 1: rc = sqlite3_bind_int64(stmt, index, std::get<int64_t>(value)); break;
-    case 2: rc = sqlite3_bind_double(stmt, index, std::get<double>(value)); break;
+    case 0:
+      rc = sqlite3_bind_null(stmt, index);
+      break;
+    case 1:
+      rc = sqlite3_bind_int64(stmt, index, std::get<int64_t>(value));
+      break;
+    case 2:
+      rc = sqlite3_bind_double(stmt, index, std::get<double>(value));
+      break;
     case 3: {
       const auto& s = std::get<std::string>(value);
       rc = sqlite3_bind_text64(stmt, index, s.data(), s.size(), SQLITE_STATIC, SQLITE_UTF8);
@@ -71,7 +77,8 @@ Status BindValue(sqlite3_stmt* stmt, int index, const Value& value) {
       break;
     }
   }
-  if (rc != SQLITE_OK) return Status(Code::kBadRequest, "cannot bind parameter " + std::to_string(index));
+  if (rc != SQLITE_OK)
+    return Status(Code::kBadRequest, "cannot bind parameter " + std::to_string(index));
   return Status();
 }
 
@@ -272,7 +279,8 @@ Status Handle::ReadOnlyError(int extended, const std::string& message) {
       needs_recovery_ = true;
       return Status(Code::kBusy,
                     "a crashed writer left the file to recover; the daemon is recovering it, "
-                    "retry: " + message,
+                    "retry: " +
+                        message,
                     extended);
     case SQLITE_READONLY_CANTLOCK:
     case SQLITE_READONLY_CANTINIT:
@@ -423,8 +431,8 @@ Status Handle::Step(sqlite3_stmt* stmt, RowSink* sink) {
 }
 
 template <typename StepFn>
-Status Handle::RunCounted(sqlite3_stmt* stmt, bool writes, bool inserts,
-                          StatementOutcome* outcome, StepFn step) {
+Status Handle::RunCounted(sqlite3_stmt* stmt, bool writes, bool inserts, StatementOutcome* outcome,
+                          StepFn step) {
   // SQLite keeps the connection's last insert, which on a pooled handle may
   // be another lease's: report a rowid only if this statement inserted it
   // (it changed, or an insert changed rows and happened to reuse it).
@@ -523,9 +531,7 @@ Status Handle::Exec(std::string_view sql, Millis statement_timeout, StatementOut
 
 bool Handle::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
 
-bool Handle::HoldsSnapshot() const {
-  return sqlite3_txn_state(db_, "main") != SQLITE_TXN_NONE;
-}
+bool Handle::HoldsSnapshot() const { return sqlite3_txn_state(db_, "main") != SQLITE_TXN_NONE; }
 
 bool Handle::Rollback() {
   // Called between leases: an interruption meant for the last lease must

@@ -86,8 +86,8 @@ class Handle {
   // statement_timeout of zero means none. With `quick`, a statement that
   // does not qualify or overruns sets quick->gave_up instead: then the
   // status and whatever reached `sink` mean nothing.
-  Status Query(std::string_view sql, const Params& params, Millis statement_timeout,
-               RowSink* sink, StatementOutcome* outcome, QuickRun* quick = nullptr,
+  Status Query(std::string_view sql, const Params& params, Millis statement_timeout, RowSink* sink,
+               StatementOutcome* outcome, QuickRun* quick = nullptr,
                WriteOnRead on_write = WriteOnRead::kFail);
   // Runs several statements without parameters; outcome->changes sums the
   // rows they changed, last_insert_rowid is the last insert's.
@@ -195,21 +195,20 @@ class Handle {
   bool broken_ = false;
   bool needs_recovery_ = false;
   int64_t recorded_cache_bytes_ = 0;
-  bool preparing_dirty_ = false;   // set by the authorizer during a prepare
+  bool preparing_dirty_ = false;    // set by the authorizer during a prepare
   bool preparing_control_ = false;  // likewise: transaction control or a PRAGMA
   bool preparing_insert_ = false;   // likewise: a top-level INSERT
-  TimePoint statement_deadline_;   // TimePoint::max() when none
-  QuickRun* quick_ = nullptr;      // set while a quick run is stepping
+  TimePoint statement_deadline_;    // TimePoint::max() when none
+  QuickRun* quick_ = nullptr;       // set while a quick run is stepping
   Millis busy_timeout_{0};
   bool expect_writable_ = false;
   std::shared_ptr<const DatabaseFile> file_;  // write handles only
   uint64_t generation_ = 0;
   std::vector<std::string_view> column_names_;  // Step()'s, reused
-  std::vector<ValueView> cells_;                 // likewise
-  std::vector<const char*> decltypes_;           // likewise
-  std::list<std::string> lru_;     // most recently used first
-  std::unordered_map<std::string_view, std::pair<Cached, std::list<std::string>::iterator>>
-      cache_;
+  std::vector<ValueView> cells_;                // likewise
+  std::vector<const char*> decltypes_;          // likewise
+  std::list<std::string> lru_;                  // most recently used first
+  std::unordered_map<std::string_view, std::pair<Cached, std::list<std::string>::iterator>> cache_;
 
   // Written by Interrupt() from other threads.
   std::atomic<InterruptReason> interrupt_{InterruptReason::kNone};

@@ -24,7 +24,13 @@ Pool::Pool(const config::Database& db, const TimeSource* clock, PoolEvents* even
       path_(db.path),
       read_only_(db.read_only),
       create_if_missing_(db.create_if_missing),
-      clock_(clock), events_(events), workers_(workers), factory_(db, clock), faults_(db.name, clock, events), limits_(db.limits), allowed_uids_(db.allowed_uids) {
+      clock_(clock),
+      events_(events),
+      workers_(workers),
+      factory_(db, clock),
+      faults_(db.name, clock, events),
+      limits_(db.limits),
+      allowed_uids_(db.allowed_uids) {
   sides_[0].mode = Mode::kWrite;
   sides_[0].max = db.read_only ? 0 : db.limits.max_writers;
   sides_[1].mode = Mode::kRead;
@@ -143,8 +149,8 @@ Status Pool::OpenFile() {
 bool Pool::MarkDownLocked(const Status& cause, TimePoint now,
                           std::vector<std::unique_ptr<Handle>>* idle) {
   bool changed = up_ || !ever_down_ || cause.message() != down_cause_.message();
-  retry_delay_ = up_ || retry_delay_.count() == 0 ? Millis(1000)
-                                                   : std::min(retry_delay_ * 2, Millis(60000));
+  retry_delay_ =
+      up_ || retry_delay_.count() == 0 ? Millis(1000) : std::min(retry_delay_ * 2, Millis(60000));
   next_retry_ = now + retry_delay_;
   up_ = false;
   ever_down_ = true;
@@ -193,10 +199,6 @@ Status Pool::OpenCounted(Mode mode, std::unique_ptr<Handle>* out) {
   return st;
 }
 
-Pool::Acquired Pool::Acquire(Mode mode, Grant grant) {
-  return Acquire(mode, [&grant] { return std::move(grant); }, /*may_open=*/true);
-}
-
 Pool::Acquired Pool::Acquire(Mode mode, const std::function<Grant()>& make_grant, bool may_open) {
   TimePoint start = clock_->Now();
   Acquired result;
@@ -210,10 +212,10 @@ Pool::Acquired Pool::Acquire(Mode mode, const std::function<Grant()>& make_grant
       return result;
     }
     if (!up_) {
-      result.status = Status(Code::kDatabaseUnavailable,
-                             "database " + name_ + " is down: " + down_cause_.message() +
-                                 " (the daemon retries it)",
-                             down_cause_.sqlite_code());
+      result.status = Status(
+          Code::kDatabaseUnavailable,
+          "database " + name_ + " is down: " + down_cause_.message() + " (the daemon retries it)",
+          down_cause_.sqlite_code());
       refused = AcquireResult::kError;
     } else if (read_only_ && mode == Mode::kWrite) {
       result.status = Status(Code::kReadOnly, "database " + name_ + " is read_only");
@@ -234,10 +236,10 @@ Pool::Acquired Pool::Acquire(Mode mode, const std::function<Grant()>& make_grant
       }
       ++s.opening;
     } else if (static_cast<int>(s.waiters.size()) >= limits_.max_waiters) {
-      result.status = Status(Code::kPoolExhausted,
-                             std::string("every ") + ModeName(mode) + " handle of " + name_ +
-                                 " is leased and max_waiters (" +
-                                 std::to_string(limits_.max_waiters) + ") are queued");
+      result.status =
+          Status(Code::kPoolExhausted, std::string("every ") + ModeName(mode) + " handle of " +
+                                           name_ + " is leased and max_waiters (" +
+                                           std::to_string(limits_.max_waiters) + ") are queued");
       refused = AcquireResult::kExhausted;
     } else {
       result.kind = Acquired::kQueued;
@@ -272,7 +274,8 @@ bool Pool::CancelWaiter(Mode mode, uint64_t waiter, AcquireResult why) {
   {
     MutexLock lock(&mu_);
     auto& q = side(mode).waiters;
-    auto it = std::find_if(q.begin(), q.end(), [waiter](const Waiter& w) { return w.id == waiter; });
+    auto it =
+        std::find_if(q.begin(), q.end(), [waiter](const Waiter& w) { return w.id == waiter; });
     if (it == q.end()) return false;
     since = it->since;
     q.erase(it);

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "base/status.h"
 #include "base/mutex.h"
+#include "base/status.h"
 #include "config/config.h"
 #include "pool/clock.h"
 #include "pool/database_file.h"
@@ -85,12 +85,11 @@ class Pool : public std::enable_shared_from_this<Pool> {
   // on the file is its, not the old pool's, to keep.
   void AdoptFiles(const Pool& other);
 
-  // Takes an idle handle, opens a new one (slow) or queues `grant`.
-  Acquired Acquire(Mode mode, Grant grant) EXCLUDES(mu_);
-  // The same, for the hot path: the waiter's Grant is built by `make_grant`
-  // only if the acquire queues (it runs under the pool's lock and must not
-  // call into the pool), and with may_open false an acquire that would open
-  // a handle answers kMustOpen instead, so the I/O thread never blocks.
+  // Takes an idle handle, opens a new one (slow) or queues a waiter. The
+  // waiter's Grant is built by `make_grant` only if the acquire queues (it
+  // runs under the pool's lock and must not call into the pool). With
+  // may_open false, an acquire that would open a handle answers kMustOpen
+  // instead, so the I/O thread never blocks.
   Acquired Acquire(Mode mode, const std::function<Grant()>& make_grant, bool may_open)
       EXCLUDES(mu_);
 

@@ -17,11 +17,11 @@ struct sqlite3;
 namespace litepool {
 
 struct WalCounts {
-  int64_t frames = 0;       // frames in the WAL (SQLite's mxFrame)
-  int64_t backfilled = 0;   // of those, copied into the database file
+  int64_t frames = 0;      // frames in the WAL (SQLite's mxFrame)
+  int64_t backfilled = 0;  // of those, copied into the database file
   int64_t pending() const { return frames > backfilled ? frames - backfilled : 0; }
-  TimePoint last_commit;    // TimePoint() before the first commit
-  TimePoint backup_since;   // TimePoint::max() when no backup runs
+  TimePoint last_commit;   // TimePoint() before the first commit
+  TimePoint backup_since;  // TimePoint::max() when no backup runs
 };
 
 // Thread-safe: OnCommit runs on whichever worker commits; the checkpointer

@@ -42,8 +42,8 @@ packages=(
   prometheus python3 python3-yaml sqlite3 socat procps
   # the Go driver (clients/go): standard library only, tested with -race
   golang-go
-  # the -Wthread-safety build of scripts/test.sh
-  clang
+  # the -Wthread-safety build and the format check of scripts/test.sh
+  clang clang-format
 )
 if [[ "${LITEPOOL_WITH_CLANG:-0}" == 1 ]]; then
   packages+=(libclang-rt-14-dev)   # the fuzz target's runtime

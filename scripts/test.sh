@@ -21,6 +21,9 @@ run_suite() {  # DIR [ctest args...]
   ctest --test-dir "$dir" --output-on-failure --timeout 300 -j2 "$@"
 }
 
+echo "=== format (scripts/format-check.sh)"
+scripts/format-check.sh
+
 echo "=== build and test (RelWithDebInfo)"
 build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 run_suite build

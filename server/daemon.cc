@@ -6,11 +6,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/asio/post.hpp>
 #include <csignal>
 #include <cstdlib>
 #include <thread>
-
-#include <boost/asio/post.hpp>
 
 #include "log/log.h"
 #include "pool/wal_report.h"
@@ -111,8 +110,8 @@ Status Daemon::Start() {
       return Status(Code::kInternal, error);
     }
   }
-  session_threads_ =
-      std::make_unique<SessionThreads>(SessionThreads::DefaultCount(std::thread::hardware_concurrency()));
+  session_threads_ = std::make_unique<SessionThreads>(
+      SessionThreads::DefaultCount(std::thread::hardware_concurrency()));
   // Connections are accepted straight onto the session thread that will
   // serve them, dealt round-robin.
   listener_ = std::make_unique<Listener>(
@@ -371,9 +370,9 @@ Status Daemon::Admit(const wire::PeerCredentials&) const {
 void Daemon::Accept(Listener::Socket socket, const wire::PeerCredentials& peer) {
   ClientContext client{next_client_++, peer};
   auto& io = static_cast<asio::io_context&>(socket.get_executor().context());
-  auto session = std::make_shared<Session>(io, std::move(socket), client, driver_.get(),
-                                           max_request_bytes_,
-                                           [this](ClientId id) { SessionClosed(id); });
+  auto session =
+      std::make_shared<Session>(io, std::move(socket), client, driver_.get(), max_request_bytes_,
+                                [this](ClientId id) { SessionClosed(id); });
   sessions_.emplace(client.id, session);
   ++client_count_;
   metrics_->ClientConnected();

@@ -3,14 +3,13 @@
 // long-lived object; Run() drives the I/O thread until a drain completes.
 #pragma once
 
-#include <utility>  // before Asio: Boost 1.74 with GCC 12 needs it
-
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <memory>
 #include <unordered_map>
+#include <utility>  // before Asio: Boost 1.74 with GCC 12 needs it
 
 #include "config/config.h"
 #include "metrics/metrics.h"

@@ -63,15 +63,23 @@ Outcome Dispatcher::RunDecoded(const ClientContext& client, Request& req, Place 
                                const Completion& complete) {
   Call call{client, req, complete, place};
   switch (req.op) {
-    case Op::kHello: return Hello(call);
-    case Op::kPing: return Ping(call);
-    case Op::kAcquire: return Acquire(call);
+    case Op::kHello:
+      return Hello(call);
+    case Op::kPing:
+      return Ping(call);
+    case Op::kAcquire:
+      return Acquire(call);
     case Op::kQuery:
-    case Op::kExec: return req.has_lease ? Statement(call) : OneShot(call);
-    case Op::kRelease: return Release(call);
-    case Op::kStats: return Stats(call);
-    case Op::kLeases: return Leases(call);
-    case Op::kBackup: return Backup(call);
+    case Op::kExec:
+      return req.has_lease ? Statement(call) : OneShot(call);
+    case Op::kRelease:
+      return Release(call);
+    case Op::kStats:
+      return Stats(call);
+    case Op::kLeases:
+      return Leases(call);
+    case Op::kBackup:
+      return Backup(call);
   }
   return Fail(req, Status(Code::kInternal, "unknown op"));
 }
@@ -98,7 +106,8 @@ Outcome Dispatcher::Ping(Call& call) { return Answer{OkReply(call.req.id_json)};
 
 Status Dispatcher::Check(Call& call, Leasing* out) const {
   Request& req = call.req;
-  if (services_->draining->load()) return Status(Code::kShuttingDown, "the daemon is shutting down");
+  if (services_->draining->load())
+    return Status(Code::kShuttingDown, "the daemon is shutting down");
   out->pool = services_->pools->Find(req.db);
   if (!out->pool) return Status(Code::kUnknownDatabase, "no database named " + req.db);
   const wire::PeerCredentials& peer = call.client.peer;
@@ -223,7 +232,7 @@ Dispatcher::LeaseRun Dispatcher::RunOnLease(ClientId client, LeaseId lease, cons
   if (req.op == Op::kQuery) {
     ResultWriter sink(&reply, req.id_json, services_->max_result_bytes->load(), req.decltypes);
     st = use.handle().Query(req.sql, req.params, use.statement_timeout, &sink, &outcome, quick_ptr,
-                           req.auto_mode ? WriteOnRead::kRedirect : WriteOnRead::kFail);
+                            req.auto_mode ? WriteOnRead::kRedirect : WriteOnRead::kFail);
     if (st.ok() && !quick.gave_up && !outcome.needs_writer) sink.Finish(outcome);
   } else {
     st = use.handle().Exec(req.sql, use.statement_timeout, &outcome);
@@ -276,7 +285,8 @@ bool Dispatcher::IsAdmin(const ClientContext& client) const {
 }
 
 Outcome Dispatcher::Stats(Call& call) {
-  if (!IsAdmin(call.client)) return Fail(call.req, Status(Code::kForbidden, "stats is for admin_uids"));
+  if (!IsAdmin(call.client))
+    return Fail(call.req, Status(Code::kForbidden, "stats is for admin_uids"));
   StatsView stats;
   for (const auto& pool : services_->pools->All()) {
     StatsView::Database& db = stats.databases.emplace_back();
@@ -293,7 +303,8 @@ Outcome Dispatcher::Stats(Call& call) {
 }
 
 Outcome Dispatcher::Leases(Call& call) {
-  if (!IsAdmin(call.client)) return Fail(call.req, Status(Code::kForbidden, "leases is for admin_uids"));
+  if (!IsAdmin(call.client))
+    return Fail(call.req, Status(Code::kForbidden, "leases is for admin_uids"));
   auto leases = services_->leases->List();
   std::sort(leases.begin(), leases.end(),
             [](const LeaseInfo& a, const LeaseInfo& b) { return a.age_ms > b.age_ms; });

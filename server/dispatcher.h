@@ -110,8 +110,8 @@ class Dispatcher {
   // and answers; runs on the thread of whoever freed the handle.
   static std::unique_ptr<Handle> Grant(const std::shared_ptr<Pending>& p,
                                        std::unique_ptr<Handle> handle);
-  bool MakeLease(ClientId client, const LeasePlan& plan, std::string_view tag,
-                 PooledHandle* handle, LeaseId* id) const;
+  bool MakeLease(ClientId client, const LeasePlan& plan, std::string_view tag, PooledHandle* handle,
+                 LeaseId* id) const;
   // Runs the statement of `req` on a lease the client holds.
   LeaseRun RunOnLease(ClientId client, LeaseId lease, const Request& req, Place place) const;
   bool IsAdmin(const ClientContext& client) const;

@@ -35,8 +35,7 @@ bool SomeoneListens(const std::string& path) {
 
 Listener::Listener(asio::io_context& io, ListenerOptions options, NextContext next_context,
                    Admission admit, OnAccept on_accept)
-    :
-      options_(std::move(options)),
+    : options_(std::move(options)),
       next_context_(std::move(next_context)),
       admit_(std::move(admit)),
       on_accept_(std::move(on_accept)),
@@ -63,7 +62,8 @@ Status Listener::Open() {
   struct stat st {};
   if (::lstat(options_.path.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode)) {
-      return Status(Code::kInternal, options_.path + " exists and is not a socket; not replacing it");
+      return Status(Code::kInternal,
+                    options_.path + " exists and is not a socket; not replacing it");
     }
     if (SomeoneListens(options_.path)) {
       return Status(Code::kInternal, "another daemon is listening on " + options_.path);
@@ -128,7 +128,8 @@ bool Listener::RefuseWithReserve() {
 }
 
 void Listener::Accept() {
-  acceptor_.async_accept(next_context_(), [this](const boost::system::error_code& ec, Socket socket) {
+  acceptor_.async_accept(next_context_(), [this](const boost::system::error_code& ec,
+                                                 Socket socket) {
     if (!open_) return;
     if (ec) {
       if (ec == asio::error::operation_aborted) return;

@@ -63,7 +63,7 @@ class Listener {
   boost::asio::local::stream_protocol::acceptor acceptor_;
   boost::asio::steady_timer pause_timer_;
   bool open_ = false;
-  int lock_fd_ = -1;  // flock on "<socket>.lock", held while we run
+  int lock_fd_ = -1;     // flock on "<socket>.lock", held while we run
   int reserve_fd_ = -1;  // /dev/null, spent when the fd table is full
   std::chrono::steady_clock::time_point last_failure_log_{};
   int64_t failures_unlogged_ = 0;

@@ -78,10 +78,14 @@ ReplyWriter& ReplyWriter::Null() {
 
 ReplyWriter& ReplyWriter::Cell(const ValueView& v) {
   switch (v.type) {
-    case ValueType::kNull: return Null();
-    case ValueType::kInteger: return Int(v.integer);
-    case ValueType::kReal: return Double(v.real);
-    case ValueType::kText: return String(v.bytes);
+    case ValueType::kNull:
+      return Null();
+    case ValueType::kInteger:
+      return Int(v.integer);
+    case ValueType::kReal:
+      return Double(v.real);
+    case ValueType::kText:
+      return String(v.bytes);
     case ValueType::kBlob:
       Separate();
       out_->append("{\"$blob\":\"");

@@ -29,7 +29,7 @@ struct OpName {
 constexpr OpName kOps[] = {
     {"hello", Op::kHello}, {"ping", Op::kPing},     {"acquire", Op::kAcquire},
     {"query", Op::kQuery}, {"exec", Op::kExec},     {"release", Op::kRelease},
-    {"stats", Op::kStats}, {"leases", Op::kLeases},   {"backup", Op::kBackup},
+    {"stats", Op::kStats}, {"leases", Op::kLeases}, {"backup", Op::kBackup},
 };
 
 // A top-level member as last seen on the line (of duplicate keys the last
@@ -141,8 +141,7 @@ Status ReaderStatus(JsonReader::Error error) {
     case JsonReader::Error::kSyntax:
       return Bad("the line is not valid JSON");
     case JsonReader::Error::kTooDeep:
-      return Bad("the line nests deeper than " + std::to_string(JsonReader::kMaxDepth) +
-                 " levels");
+      return Bad("the line nests deeper than " + std::to_string(JsonReader::kMaxDepth) + " levels");
     case JsonReader::Error::kLoneSurrogate:
       return Bad("a \\u escape is a lone surrogate");
     case JsonReader::Error::kHugeNumber:

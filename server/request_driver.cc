@@ -19,8 +19,7 @@ Settled Finish(Dispatcher* dispatcher, const ClientContext& client, Outcome outc
 
 }  // namespace
 
-DriverConnection::DriverConnection(const ClientContext& client, Deliver finished,
-                                   Deliver granted)
+DriverConnection::DriverConnection(const ClientContext& client, Deliver finished, Deliver granted)
     : client_(client), finished_(std::move(finished)), granted_(std::move(granted)) {}
 
 RequestDriver::RequestDriver(Dispatcher* dispatcher, TaskRunner* workers)
@@ -33,8 +32,8 @@ std::shared_ptr<DriverConnection> RequestDriver::Connect(const ClientContext& cl
       new DriverConnection(client, std::move(finished), std::move(granted)));
   // A grant holds the connection weakly: a waiter outliving its connection
   // finds it gone, and a ticket in what it produced withdraws itself.
-  connection->complete_ = [this, weak = std::weak_ptr<DriverConnection>(connection)](
-                              Outcome outcome) {
+  connection->complete_ = [this,
+                           weak = std::weak_ptr<DriverConnection>(connection)](Outcome outcome) {
     auto conn = weak.lock();
     if (!conn) return;
     if (auto* handover = std::get_if<Handover>(&outcome)) {
@@ -74,7 +73,7 @@ void RequestDriver::ToWorker(std::shared_ptr<DriverConnection> connection, Conti
   auto task = std::make_shared<Continuation>(std::move(rest));
   workers_->Post([this, connection = std::move(connection), task, deliver] {
     (*deliver)(Finish(dispatcher_, connection->client_, Outcome(Handover{std::move(*task)}),
-              connection->complete_));
+                      connection->complete_));
   });
 }
 

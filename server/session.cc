@@ -126,9 +126,9 @@ void Session::ProcessNext() {
   lines_bytes_ -= std::min(lines_bytes_, line.size());
   busy_ = true;
   if (next.too_large) {
-    Finish(ErrorReply("", Status(Code::kRequestTooLarge,
-                                 "request line longer than max_request_bytes (" +
-                                     std::to_string(max_request_bytes_) + ")")));
+    Finish(ErrorReply(
+        "", Status(Code::kRequestTooLarge, "request line longer than max_request_bytes (" +
+                                               std::to_string(max_request_bytes_) + ")")));
     return;
   }
   std::optional<Settled> now = driver_->Start(connection_, line);
@@ -186,7 +186,7 @@ void Session::OnSettled(Settled settled) {
 
 void Session::OnGranted(Settled settled) {
   if (stopped_) return;  // a ticket in it withdraws as it goes
-  if (!waiting_) {  // the grant was faster than the report that it queued
+  if (!waiting_) {       // the grant was faster than the report that it queued
     early_ = std::move(settled);
     return;
   }

@@ -5,8 +5,6 @@
 // io_context); its pending handlers keep it alive.
 #pragma once
 
-#include <utility>  // before Asio: Boost 1.74 with GCC 12 needs it
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -15,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>  // before Asio: Boost 1.74 with GCC 12 needs it
 
 #include "server/request_driver.h"
 
@@ -79,8 +78,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool stall_armed_ = false;
 
   char read_chunk_[16384];
-  std::string partial_;        // bytes of an unfinished line
-  bool skipping_ = false;      // discarding the rest of an oversized line
+  std::string partial_;    // bytes of an unfinished line
+  bool skipping_ = false;  // discarding the rest of an oversized line
   struct Line {
     std::string text;
     bool too_large = false;  // over max_request_bytes: answered, not parsed
@@ -90,15 +89,15 @@ class Session : public std::enable_shared_from_this<Session> {
 
   bool reading_ = false;
   bool eof_ = false;
-  bool busy_ = false;          // a request is running
+  bool busy_ = false;  // a request is running
   // The running request's acquire, while it waits for a handle; dropping
   // it withdraws the acquire.
   std::optional<AcquireTicket> waiting_;
   // A grant (or a move to another queue) that beat the report that its
   // request had queued.
   std::optional<Settled> early_;
-  std::string out_;            // replies not yet written
-  std::string writing_;        // the write in flight
+  std::string out_;      // replies not yet written
+  std::string writing_;  // the write in flight
   bool write_in_flight_ = false;
   bool write_scheduled_ = false;  // a ScheduleWrite() post is pending
   bool stopped_ = false;

@@ -4,13 +4,12 @@
 // dealt out round-robin.
 #pragma once
 
-#include <utility>  // before Asio: Boost 1.74 with GCC 12 needs it
-
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>  // before Asio: Boost 1.74 with GCC 12 needs it
 #include <vector>
 
 namespace litepool::server {

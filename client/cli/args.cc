@@ -16,7 +16,7 @@ struct CommandArity {
 };
 constexpr CommandArity kCommands[] = {
     {"ping", 0, 0},  {"hello", 0, 0},  {"query", 2, -1}, {"exec", 2, 2},
-    {"stats", 0, 0}, {"leases", 0, 0}, {"shell", 1, 1}, {"backup", 2, 2},
+    {"stats", 0, 0}, {"leases", 0, 0}, {"shell", 1, 1},  {"backup", 2, 2},
 };
 
 bool IsInteger(const std::string& s) {

@@ -405,8 +405,9 @@ TEST_F(ConfigTest, CreateIfMissingIsOffByDefaultAndNotForReadOnly) {
   EXPECT_TRUE(EmbeddedDefault().databases[0].create_if_missing);
   ExpectRefused(R"({"databases": {"a": {"path": "a.db", "create_if_missing": 1}}})",
                 "databases.a.create_if_missing", "expected a boolean");
-  ExpectRefused(R"({"databases": {"a": {"path": "a.db", "read_only": true, "create_if_missing": true}}})",
-                "databases.a.create_if_missing", "a read_only database cannot be created");
+  ExpectRefused(
+      R"({"databases": {"a": {"path": "a.db", "read_only": true, "create_if_missing": true}}})",
+      "databases.a.create_if_missing", "a read_only database cannot be created");
 }
 
 TEST_F(ConfigTest, WritableDatabaseMayNotExistYet) {

@@ -47,7 +47,7 @@ class BackupTest : public ProtocolTest {
   void Fill(int rows) {
     ExecOk("CREATE TABLE t(id INTEGER PRIMARY KEY, pad BLOB)");
     ExecOk("WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i < " +
-          std::to_string(rows) + ") INSERT INTO t SELECT i, randomblob(4000) FROM c");
+           std::to_string(rows) + ") INSERT INTO t SELECT i, randomblob(4000) FROM c");
   }
 
   int Leftovers() const {
@@ -79,8 +79,8 @@ TEST_F(BackupTest, CopyUnderWriteLoadIsConsistentAndComplete) {
   ASSERT_TRUE(Eventually([&] { return acked > 5100; }));
   int64_t before = acked;
   LineClient admin = Connect();
-  json reply = admin.Call({{"op", "backup"}, {"db", "main"}, {"file", "main-copy.db"}},
-                          milliseconds(60000));
+  json reply =
+      admin.Call({{"op", "backup"}, {"db", "main"}, {"file", "main-copy.db"}}, milliseconds(60000));
   int64_t after = acked;
   stop = true;
   writer.join();
@@ -140,7 +140,7 @@ TEST_F(BackupTest, ClientDisconnectMidBackupLeavesNoPartialFile) {
   std::string log = daemon_.LogText();
   bool cancelled = log.find("\"event\":\"backup_failed\"") != std::string::npos;
   std::printf("[ backup ] %s\n", cancelled ? "cancelled by the disconnect"
-                                            : "finished before the disconnect was seen");
+                                           : "finished before the disconnect was seen");
   if (cancelled) {
     EXPECT_NE(log.find("\"result\":\"cancelled\""), std::string::npos) << log;
     EXPECT_FALSE(std::filesystem::exists(file));
@@ -153,8 +153,8 @@ TEST_F(BackupTest, ClientDisconnectMidBackupLeavesNoPartialFile) {
   // The daemon carries on, and the next backup works.
   LineClient admin = Connect();
   EXPECT_TRUE(IsOk(admin.Call({{"op", "ping"}})));
-  json reply = admin.Call({{"op", "backup"}, {"db", "main"}, {"file", "after.db"}},
-                          milliseconds(60000));
+  json reply =
+      admin.Call({{"op", "backup"}, {"db", "main"}, {"file", "after.db"}}, milliseconds(60000));
   EXPECT_TRUE(IsOk(reply)) << reply.dump();
   EXPECT_EQ(QueryFile(backups_ + "/after.db", "SELECT count(*) FROM t"), "20000");
 }
@@ -163,8 +163,8 @@ class NoBackupDirTest : public ProtocolTest {};
 
 TEST_F(NoBackupDirTest, BackupIsRefusedWithoutBackupDir) {
   LineClient admin = Connect();
-  EXPECT_TRUE(IsError(admin.Call({{"op", "backup"}, {"db", "main"}, {"file", "x.db"}}),
-                      "forbidden"));
+  EXPECT_TRUE(
+      IsError(admin.Call({{"op", "backup"}, {"db", "main"}, {"file", "x.db"}}), "forbidden"));
 }
 
 }  // namespace

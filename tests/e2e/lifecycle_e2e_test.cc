@@ -17,9 +17,7 @@ namespace {
 
 using std::chrono::steady_clock;
 
-void WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream(path) << text;
-}
+void WriteFile(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
 class DrainTest : public ProtocolTest {
  protected:
@@ -35,7 +33,8 @@ TEST_F(LongDrainTest, SigtermWaitsForLeasesThenExitsCleanly) {
   ExecOk("CREATE TABLE t(x)");
   LineClient holder = Connect();
   std::string lease = Acquire(holder);
-  ASSERT_EQ(holder.Call({{"op", "exec"}, {"lease", lease}, {"sql", "INSERT INTO t VALUES (1)"}}).value("ok", false),
+  ASSERT_EQ(holder.Call({{"op", "exec"}, {"lease", lease}, {"sql", "INSERT INTO t VALUES (1)"}})
+                .value("ok", false),
             true);
   LineClient other = Connect();
   ASSERT_EQ(other.Call({{"op", "ping"}}).value("ok", false), true);
@@ -51,7 +50,10 @@ TEST_F(LongDrainTest, SigtermWaitsForLeasesThenExitsCleanly) {
   // An acquire on a connection opened before the drain is refused too.
   json refused_acquire = other.Call({{"op", "acquire"}, {"db", "main"}, {"mode", "read"}});
   EXPECT_TRUE(IsError(refused_acquire, "shutting_down")) << refused_acquire.dump();
-  EXPECT_EQ(holder.Call({{"op", "query"}, {"lease", lease}, {"sql", "SELECT count(*) FROM t"}})["rows"][0][0], 1);
+  EXPECT_EQ(
+      holder.Call(
+          {{"op", "query"}, {"lease", lease}, {"sql", "SELECT count(*) FROM t"}})["rows"][0][0],
+      1);
   auto start = steady_clock::now();
   EXPECT_EQ(holder.Call({{"op", "release"}, {"lease", lease}}).value("ok", false), true);
   std::optional<int> code = daemon_.WaitForExit(milliseconds(7000));
@@ -68,8 +70,10 @@ TEST_F(DrainTest, LeasesPastTheGraceAreRevokedAndRolledBack) {
   ExecOk("CREATE TABLE t(x)");
   LineClient holder = Connect();
   std::string lease = Acquire(holder);
-  ASSERT_EQ(holder.Call({{"op", "exec"}, {"lease", lease}, {"sql", "BEGIN; INSERT INTO t VALUES (1)"}}).value("ok", false),
-            true);
+  ASSERT_EQ(
+      holder.Call({{"op", "exec"}, {"lease", lease}, {"sql", "BEGIN; INSERT INTO t VALUES (1)"}})
+          .value("ok", false),
+      true);
   auto start = steady_clock::now();
   daemon_.Signal(SIGTERM);
   std::optional<int> code = daemon_.WaitForExit(milliseconds(5000));
@@ -157,7 +161,8 @@ TEST_F(ReloadTest, GrowingAPoolServesTheQueueWithoutDroppingLeases) {
   LineClient holder = Connect();
   std::string lease = Acquire(holder, "read");
   LineClient waiter = Connect();
-  ASSERT_TRUE(waiter.Send(json({{"op", "acquire"}, {"db", "main"}, {"mode", "read"}, {"wait_ms", 5000}}).dump()));
+  ASSERT_TRUE(waiter.Send(
+      json({{"op", "acquire"}, {"db", "main"}, {"mode", "read"}, {"wait_ms", 5000}}).dump()));
   ASSERT_TRUE(WaitForWaiters(1, "read"));
 
   Rewrite({{"defaults", {{"max_readers", 2}}}});
@@ -165,7 +170,9 @@ TEST_F(ReloadTest, GrowingAPoolServesTheQueueWithoutDroppingLeases) {
   auto granted = waiter.ReadLine();
   ASSERT_TRUE(granted.has_value());
   EXPECT_EQ(json::parse(*granted).value("ok", false), true) << *granted;
-  EXPECT_EQ(holder.Call({{"op", "query"}, {"lease", lease}, {"sql", "SELECT 1"}}).value("ok", false), true);
+  EXPECT_EQ(
+      holder.Call({{"op", "query"}, {"lease", lease}, {"sql", "SELECT 1"}}).value("ok", false),
+      true);
   EXPECT_EQ(Metric("litepool_handles_max", {{"db", "main"}, {"mode", "read"}}), 2.0);
   EXPECT_EQ(Reloads("ok"), 1.0);
 }
@@ -194,21 +201,29 @@ TEST_F(ReloadTest, ABrokenFileIsRefusedAndTheOldConfigurationKeepsServing) {
   ASSERT_TRUE(daemon_.WaitForLog("\"event\":\"config_reload_failed\""));
   EXPECT_EQ(Reloads("error"), 1.0);
   LineClient client = Connect();
-  EXPECT_EQ(client.Call({{"op", "query"}, {"db", "main"}, {"sql", "SELECT 1"}}).value("ok", false), true);
+  EXPECT_EQ(client.Call({{"op", "query"}, {"db", "main"}, {"sql", "SELECT 1"}}).value("ok", false),
+            true);
 }
 
 TEST_F(ReloadTest, NewDatabasesOpenAndRemovedOnesGo) {
-  Rewrite({{"databases", {{"extra", {{"path", daemon_.dir() + "/extra.db"}, {"create_if_missing", true}}}}}});
+  Rewrite({{"databases",
+            {{"extra", {{"path", daemon_.dir() + "/extra.db"}, {"create_if_missing", true}}}}}});
   daemon_.Signal(SIGHUP);
   ASSERT_TRUE(daemon_.WaitForLog("\"event\":\"config_reloaded\""));
   LineClient client = Connect();
   json hello = client.Call({{"op", "hello"}});
   EXPECT_EQ(hello["databases"], json({"extra", "main"}));
-  EXPECT_EQ(client.Call({{"op", "exec"}, {"db", "extra"}, {"sql", "CREATE TABLE e(x)"}}).value("ok", false), true);
+  EXPECT_EQ(client.Call({{"op", "exec"}, {"db", "extra"}, {"sql", "CREATE TABLE e(x)"}})
+                .value("ok", false),
+            true);
 
-  Rewrite({{"databases", {{"main", nullptr}, {"extra", {{"path", daemon_.dir() + "/extra.db"}, {"create_if_missing", true}}}}}});
+  Rewrite({{"databases",
+            {{"main", nullptr},
+             {"extra", {{"path", daemon_.dir() + "/extra.db"}, {"create_if_missing", true}}}}}});
   daemon_.Signal(SIGHUP);
-  ASSERT_TRUE(Eventually([&] { return client.Call({{"op", "hello"}})["databases"] == json({"extra"}); }));
+  ASSERT_TRUE(Eventually([&] {
+    return client.Call({{"op", "hello"}})["databases"] == json({"extra"});
+  }));
   EXPECT_TRUE(IsError(client.Call({{"op", "acquire"}, {"db", "main"}}), "unknown_database"));
 }
 

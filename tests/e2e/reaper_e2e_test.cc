@@ -52,12 +52,13 @@ TEST_F(ReaperTest, RevocationRollsBackTheTransaction) {
   ExecOk("CREATE TABLE t(x)");
   LineClient holder = Connect();
   std::string lease = Acquire(holder);
-  ASSERT_EQ(holder.Call({{"op", "exec"}, {"lease", lease}, {"sql", "BEGIN; INSERT INTO t VALUES (1)"}})
-                .value("ok", false),
-            true);
+  ASSERT_EQ(
+      holder.Call({{"op", "exec"}, {"lease", lease}, {"sql", "BEGIN; INSERT INTO t VALUES (1)"}})
+          .value("ok", false),
+      true);
   LineClient other = Connect();
-  json reply = other.Call({{"op", "query"}, {"db", "main"}, {"sql", "SELECT count(*) FROM t"},
-                           {"wait_ms", 3000}});
+  json reply = other.Call(
+      {{"op", "query"}, {"db", "main"}, {"sql", "SELECT count(*) FROM t"}, {"wait_ms", 3000}});
   ASSERT_EQ(reply.value("ok", false), true) << reply.dump();
   EXPECT_EQ(reply["rows"][0][0], 0);
 }
@@ -66,14 +67,16 @@ TEST_F(ReaperTest, LeakWarningIsLoggedOnceWithTheHolder) {
   LineClient holder = Connect();
   std::string lease = Acquire(holder, "read", {{"tag", "report-job-7"}});
   ASSERT_FALSE(lease.empty());
-  ASSERT_EQ(holder.Call({{"op", "query"}, {"lease", lease}, {"sql", "SELECT 42"}}).value("ok", false),
-            true);
+  ASSERT_EQ(
+      holder.Call({{"op", "query"}, {"lease", lease}, {"sql", "SELECT 42"}}).value("ok", false),
+      true);
   ASSERT_TRUE(daemon_.WaitForLog("\"event\":\"lease_leak_warning\""));
   ASSERT_TRUE(daemon_.WaitForLog("\"event\":\"lease_revoked\""));
   std::string log = daemon_.LogText();
   size_t first = log.find("\"event\":\"lease_leak_warning\"");
   EXPECT_EQ(log.find("\"event\":\"lease_leak_warning\"", first + 1), std::string::npos)
-      << "warned twice:\n" << log;
+      << "warned twice:\n"
+      << log;
   std::string line = log.substr(first, log.find('\n', first) - first);
   EXPECT_NE(line.find("\"tag\":\"report-job-7\""), std::string::npos) << line;
   EXPECT_NE(line.find("\"last_sql\":\"SELECT 42\""), std::string::npos) << line;
@@ -85,12 +88,14 @@ TEST_F(ReaperTest, EndlessQueryIsInterruptedByTheLeaseTimeout) {
   LineClient holder = Connect();
   std::string lease = Acquire(holder);
   auto start = steady_clock::now();
-  json reply = holder.Call({{"op", "query"}, {"lease", lease}, {"sql", kEndless}}, milliseconds(5000));
+  json reply =
+      holder.Call({{"op", "query"}, {"lease", lease}, {"sql", kEndless}}, milliseconds(5000));
   EXPECT_TRUE(IsError(reply, "lease_expired"));
   EXPECT_LE(MsSince(start), 500 + 400);
   // The handle came back: another client can write.
   LineClient other = Connect();
-  EXPECT_EQ(other.Call({{"op", "exec"}, {"db", "main"}, {"sql", "CREATE TABLE ok(x)"}}).value("ok", false),
+  EXPECT_EQ(other.Call({{"op", "exec"}, {"db", "main"}, {"sql", "CREATE TABLE ok(x)"}})
+                .value("ok", false),
             true);
 }
 
@@ -109,12 +114,14 @@ TEST_F(StatementTimeoutTest, EndlessQueryIsInterruptedAndTheLeaseStaysUsable) {
   EXPECT_LE(MsSince(start), 1500);
   json next = client.Call({{"op", "query"}, {"lease", lease}, {"sql", "SELECT 1"}});
   EXPECT_EQ(next.value("ok", false), true) << next.dump();
-  EXPECT_EQ(Metric("litepool_queries_total", {{"db", "main"}, {"result", "statement_timeout"}}), 1.0);
+  EXPECT_EQ(Metric("litepool_queries_total", {{"db", "main"}, {"result", "statement_timeout"}}),
+            1.0);
 }
 
 TEST_F(StatementTimeoutTest, SlowQueryDoesNotStallOtherClients) {
   LineClient slow = Connect();
-  ASSERT_TRUE(slow.Send(json({{"op", "query"}, {"db", "main"}, {"mode", "read"}, {"sql", kEndless}}).dump()));
+  ASSERT_TRUE(slow.Send(
+      json({{"op", "query"}, {"db", "main"}, {"mode", "read"}, {"sql", kEndless}}).dump()));
   LineClient other = Connect();
   for (int i = 0; i < 20; ++i) {
     auto start = steady_clock::now();
@@ -145,9 +152,11 @@ TEST_F(IdleTest, IdleHandlesCloseDownToMinIdle) {
   // Four open, min_idle 1: three close for idle_timeout, one stays open.
   auto idle_closed = [&] {
     return Metric("litepool_handles_closed_total",
-                  {{"db", "main"}, {"mode", "read"}, {"reason", "idle_timeout"}}).value_or(0) +
+                  {{"db", "main"}, {"mode", "read"}, {"reason", "idle_timeout"}})
+               .value_or(0) +
            Metric("litepool_handles_closed_total",
-                  {{"db", "main"}, {"mode", "write"}, {"reason", "idle_timeout"}}).value_or(0);
+                  {{"db", "main"}, {"mode", "write"}, {"reason", "idle_timeout"}})
+               .value_or(0);
   };
   ASSERT_TRUE(Eventually([&] { return idle_closed() == 3; }, milliseconds(3000)));
   EXPECT_EQ(Open("read") + Open("write"), 1);
@@ -166,7 +175,8 @@ class MinIdleTest : public ProtocolTest {
 
 TEST_F(MinIdleTest, ExpiredHandlesAreReplacedUpToMinIdle) {
   auto opened = [&] {
-    return Metric("litepool_handles_opened_total", {{"db", "main"}, {"mode", "write"}}).value_or(0) +
+    return Metric("litepool_handles_opened_total", {{"db", "main"}, {"mode", "write"}})
+               .value_or(0) +
            Metric("litepool_handles_opened_total", {{"db", "main"}, {"mode", "read"}}).value_or(0);
   };
   ASSERT_TRUE(Eventually([&] { return opened() >= 2; }));
@@ -187,7 +197,8 @@ TEST_F(ProtocolTest, ReaperMetricsAdvanceOnEveryScrape) {
   double runs = Metric("litepool_reaper_runs_total", {}).value_or(-1);
   double last = Metric("litepool_reaper_last_run_timestamp_seconds", {}).value_or(-1);
   EXPECT_EQ(Metric("litepool_reaper_up", {}), 1.0);
-  ASSERT_TRUE(Eventually([&] { return Metric("litepool_reaper_runs_total", {}).value_or(0) > runs + 1; }));
+  ASSERT_TRUE(
+      Eventually([&] { return Metric("litepool_reaper_runs_total", {}).value_or(0) > runs + 1; }));
   EXPECT_GT(Metric("litepool_reaper_last_run_timestamp_seconds", {}).value_or(0), last);
   auto lag = Metric("litepool_reaper_lag_seconds", {});
   ASSERT_TRUE(lag.has_value());

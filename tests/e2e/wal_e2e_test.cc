@@ -80,14 +80,17 @@ TEST_F(WalTest, LeakedSnapshotIsNamedAndTheWalShrinksOnceItIsRevoked) {
   LineClient holder = Connect();
   std::string lease = Acquire(holder, "read", {{"tag", "nightly-report"}});
   ASSERT_TRUE(IsOk(holder.Call({{"op", "query"}, {"lease", lease}, {"sql", "BEGIN"}})));
-  ASSERT_TRUE(IsOk(
-      holder.Call({{"op", "query"}, {"lease", lease}, {"sql", "SELECT count(*) FROM t"}})));
+  ASSERT_TRUE(
+      IsOk(holder.Call({{"op", "query"}, {"lease", lease}, {"sql", "SELECT count(*) FROM t"}})));
   auto pinned_at = steady_clock::now();
 
   SteadyWriter writer(daemon_.socket_path());
   // The WAL grows past what the checkpointer would let it reach.
-  ASSERT_TRUE(Eventually([&] { return M("litepool_wal_bytes", {{"db", "main"}}) > 3 * kWalTruncateBytes; },
-                         milliseconds(4000)))
+  ASSERT_TRUE(Eventually(
+      [&] {
+        return M("litepool_wal_bytes", {{"db", "main"}}) > 3 * kWalTruncateBytes;
+      },
+      milliseconds(4000)))
       << "wal_bytes " << M("litepool_wal_bytes", {{"db", "main"}});
   EXPECT_TRUE(Eventually([&] {
     return M("litepool_checkpoints_total",
@@ -130,7 +133,8 @@ TEST_F(WalTest, LeakedSnapshotIsNamedAndTheWalShrinksOnceItIsRevoked) {
                M("litepool_wal_bytes", {{"db", "main"}}) < kWalTruncateBytes;
       },
       milliseconds(5000)))
-      << "wal_bytes " << M("litepool_wal_bytes", {{"db", "main"}}) << "\n" << daemon_.LogText();
+      << "wal_bytes " << M("litepool_wal_bytes", {{"db", "main"}}) << "\n"
+      << daemon_.LogText();
   EXPECT_EQ(M("litepool_oldest_snapshot_age_seconds", {{"db", "main"}}), 0.0);
   EXPECT_TRUE(Eventually([&] { return writer.acked() > acked_at_revoke + 100; }));
   writer.Stop();
@@ -157,8 +161,8 @@ TEST_F(WalTest, CommitsUnderLoadAreNotHeldUpByCheckpoints) {
     std::this_thread::sleep_for(milliseconds(1000));
     writer.Stop();
     EXPECT_EQ(writer.failures(), 0);
-    EXPECT_LT(writer.longest_ms(), kBoundMs) << "burst " << burst << ", " << writer.acked()
-                                             << " inserts";
+    EXPECT_LT(writer.longest_ms(), kBoundMs)
+        << "burst " << burst << ", " << writer.acked() << " inserts";
     // Idle past checkpoint_idle_ms (and a retry after a busy truncate):
     // the truncate runs between bursts.
     std::this_thread::sleep_for(milliseconds(1500));
@@ -166,12 +170,15 @@ TEST_F(WalTest, CommitsUnderLoadAreNotHeldUpByCheckpoints) {
   std::map<std::string, std::string> passive = {{"db", "main"}, {"mode", "passive"}};
   passive["result"] = "done";
   EXPECT_GE(M("litepool_checkpoints_total", passive), 1);
-  EXPECT_GE(M("litepool_checkpoints_total", {{"db", "main"}, {"mode", "truncate"}, {"result", "done"}}),
-            2);
-  EXPECT_EQ(M("litepool_checkpoints_total", {{"db", "main"}, {"mode", "passive"}, {"result", "error"}}),
-            0);
-  EXPECT_TRUE(Eventually([&] { return M("litepool_wal_bytes", {{"db", "main"}}) == 0; }))
-      << "an idle writer's WAL is truncated";
+  EXPECT_GE(
+      M("litepool_checkpoints_total", {{"db", "main"}, {"mode", "truncate"}, {"result", "done"}}),
+      2);
+  EXPECT_EQ(
+      M("litepool_checkpoints_total", {{"db", "main"}, {"mode", "passive"}, {"result", "error"}}),
+      0);
+  EXPECT_TRUE(Eventually([&] {
+    return M("litepool_wal_bytes", {{"db", "main"}}) == 0;
+  })) << "an idle writer's WAL is truncated";
 }
 
 }  // namespace

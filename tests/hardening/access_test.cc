@@ -25,8 +25,10 @@ class AccessTest : public ProtocolTest {
   virtual json AccessOverrides() { return json::object(); }
 
   json Overrides() override {
-    json overrides = {{"socket_mode", "0666"},
-                      {"databases", {{"open", {{"path", daemon_.dir() + "/open.db"}, {"create_if_missing", true}}}}}};
+    json overrides = {
+        {"socket_mode", "0666"},
+        {"databases",
+         {{"open", {{"path", daemon_.dir() + "/open.db"}, {"create_if_missing", true}}}}}};
     overrides.merge_patch(AccessOverrides());
     return overrides;
   }

@@ -130,11 +130,14 @@ std::vector<Row> MainRows() {
       {"blob not a string", "bad_request",
        Line(R"({"op": "query", "db": "main", "sql": "SELECT ?", "params": [{"$blob": 5}]})")},
       {"integer 2^63", "bad_request",
-       Line(R"({"op": "query", "db": "main", "sql": "SELECT ?", "params": [9223372036854775808]})")},
+       Line(
+           R"({"op": "query", "db": "main", "sql": "SELECT ?", "params": [9223372036854775808]})")},
       {"integer 2^64", "bad_request",
-       Line(R"({"op": "query", "db": "main", "sql": "SELECT ?", "params": [18446744073709551616]})")},
+       Line(
+           R"({"op": "query", "db": "main", "sql": "SELECT ?", "params": [18446744073709551616]})")},
       {"integer -2^63-1", "bad_request",
-       Line(R"({"op": "query", "db": "main", "sql": "SELECT ?", "params": [-9223372036854775809]})")},
+       Line(
+           R"({"op": "query", "db": "main", "sql": "SELECT ?", "params": [-9223372036854775809]})")},
       {"mode not a mode", "bad_request",
        Line(R"({"op": "acquire", "db": "main", "mode": "sideways"})")},
       {"negative wait_ms", "bad_request",
@@ -184,8 +187,8 @@ std::vector<Row> MainRows() {
        [](Env& env) {
          LineClient holder = env.Connect();
          std::string lease = LeaseOf(holder, "main", "write");
-         json reply = ReplyTo(*env.client,
-                              json{{"op", "acquire"}, {"db", "main"}, {"wait_ms", 100}}.dump());
+         json reply =
+             ReplyTo(*env.client, json{{"op", "acquire"}, {"db", "main"}, {"wait_ms", 100}}.dump());
          Release(holder, lease);
          return reply;
        }},
@@ -201,8 +204,8 @@ std::vector<Row> MainRows() {
       {"too_many_leases: max_leases_per_client 1", "too_many_leases",
        [](Env& env) {
          std::string lease = LeaseOf(*env.client, "few", "write");
-         json reply = ReplyTo(*env.client,
-                              json{{"op", "acquire"}, {"db", "few"}, {"mode", "read"}}.dump());
+         json reply =
+             ReplyTo(*env.client, json{{"op", "acquire"}, {"db", "few"}, {"mode", "read"}}.dump());
          Release(*env.client, lease);
          return reply;
        }},
@@ -213,10 +216,13 @@ std::vector<Row> MainRows() {
        Request({{"op", "release"}, {"lease", "0123456789abcdefg"}})},
       {"made-up lease id", "unknown_lease", Request(Query("0123456789abcdef", "SELECT 1"))},
       {"another connection's lease", "unknown_lease",
-       [](Env& env) { return ReplyTo(*env.client, Query(env.bystander_lease, "SELECT 1").dump()); }},
+       [](Env& env) {
+         return ReplyTo(*env.client, Query(env.bystander_lease, "SELECT 1").dump());
+       }},
       {"releasing another connection's lease", "unknown_lease",
        [](Env& env) {
-         return ReplyTo(*env.client, json{{"op", "release"}, {"lease", env.bystander_lease}}.dump());
+         return ReplyTo(*env.client,
+                        json{{"op", "release"}, {"lease", env.bystander_lease}}.dump());
        }},
       {"released lease", "unknown_lease",
        [](Env& env) {
@@ -295,7 +301,8 @@ std::vector<Row> MainRows() {
          return reply;
        }},
       {"read_only: read-mode INSERT on a read_only database", "read_only",
-       Request({{"op", "exec"}, {"db", "ro"}, {"mode", "read"}, {"sql", "INSERT INTO t VALUES (1)"}})},
+       Request(
+           {{"op", "exec"}, {"db", "ro"}, {"mode", "read"}, {"sql", "INSERT INTO t VALUES (1)"}})},
       // docs/protocol.md: "a write ... on a read_only database" is read_only; a client
       // that simply writes (mode defaults to write) must learn that.
       {"read_only: INSERT on a read_only database", "read_only",
@@ -348,9 +355,12 @@ class BadInputTest : public ProtocolTest {
         {"max_result_bytes", 1024},
         {"databases",
          {{"main", {{"busy_timeout_ms", 100}, {"statement_timeout_ms", 200}}},
-          {"short", {{"path", dir + "/short.db"}, {"create_if_missing", true}, {"lease_timeout_ms", 300}}},
-          {"nowait", {{"path", dir + "/nowait.db"}, {"create_if_missing", true}, {"max_waiters", 0}}},
-          {"few", {{"path", dir + "/few.db"}, {"create_if_missing", true}, {"max_leases_per_client", 1}}},
+          {"short",
+           {{"path", dir + "/short.db"}, {"create_if_missing", true}, {"lease_timeout_ms", 300}}},
+          {"nowait",
+           {{"path", dir + "/nowait.db"}, {"create_if_missing", true}, {"max_waiters", 0}}},
+          {"few",
+           {{"path", dir + "/few.db"}, {"create_if_missing", true}, {"max_leases_per_client", 1}}},
           {"ro", {{"path", dir + "/ro.db"}, {"read_only", true}}}}},
     };
   }
@@ -363,9 +373,11 @@ class BadInputTest : public ProtocolTest {
     }
     ProtocolTest::SetUp();
     client_.emplace(Connect());
-    json setup = client_->Call(
-        {{"op", "exec"}, {"db", "main"}, {"sql", "CREATE TABLE t(x); CREATE TABLE u(x UNIQUE); "
-                                                 "INSERT INTO u VALUES (1)"}});
+    json setup = client_->Call({{"op", "exec"},
+                                {"db", "main"},
+                                {"sql",
+                                 "CREATE TABLE t(x); CREATE TABLE u(x UNIQUE); "
+                                 "INSERT INTO u VALUES (1)"}});
     ASSERT_TRUE(IsOk(setup));
     bystander_.emplace(Connect());
     json reply = bystander_->Call({{"op", "acquire"}, {"db", "main"}, {"mode", "read"}});
@@ -463,8 +475,8 @@ TEST(BadInputTableTest, EveryErrorCodeHasARow) {
   for (const char* code :
        {"bad_request", "request_too_large", "unknown_op", "unknown_database", "forbidden",
         "acquire_timeout", "pool_exhausted", "too_many_leases", "unknown_lease", "lease_expired",
-        "sql_error", "busy", "statement_timeout", "result_too_large", "read_only",
-        "shutting_down", "too_many_clients"}) {
+        "sql_error", "busy", "statement_timeout", "result_too_large", "read_only", "shutting_down",
+        "too_many_clients"}) {
     EXPECT_TRUE(covered.count(code)) << "no row produces " << code;
   }
 }

@@ -101,8 +101,8 @@ std::optional<std::string> RunInChild(const std::function<std::string()>& body, 
     std::string outcome;
     if (uid >= 0 && (::setgroups(0, nullptr) != 0 || ::setgid(static_cast<gid_t>(uid)) != 0 ||
                      ::setuid(static_cast<uid_t>(uid)) != 0)) {
-      outcome = std::string("cannot drop to uid ") + std::to_string(uid) + ": " +
-                std::strerror(errno);
+      outcome =
+          std::string("cannot drop to uid ") + std::to_string(uid) + ": " + std::strerror(errno);
     } else {
       outcome = body();
     }

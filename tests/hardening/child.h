@@ -8,10 +8,9 @@
 
 #include <chrono>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 struct sqlite3;
 
@@ -49,9 +48,9 @@ class RawClient {
 // for the report and the exit; returns the report, or nullopt (with a test
 // failure recorded) if the child did not report or exit in time. The child
 // dies with the test process (PR_SET_PDEATHSIG).
-std::optional<std::string> RunInChild(const std::function<std::string()>& body, int uid = -1,
-                                      std::chrono::milliseconds timeout =
-                                          std::chrono::milliseconds(15000));
+std::optional<std::string> RunInChild(
+    const std::function<std::string()>& body, int uid = -1,
+    std::chrono::milliseconds timeout = std::chrono::milliseconds(15000));
 
 // Forks a child that runs `body` until it is killed (it _exits 0 if `body`
 // returns). Returns its pid, or -1 with a test failure. The caller kills and

@@ -55,10 +55,10 @@ class DurabilityTest : public ProtocolTest, public ::testing::WithParamInterface
         request["lease"] = lease;
       }
       std::string v = std::to_string(value);
-      request["sql"] = style == WriteStyle::kTransaction
-                           ? "BEGIN; INSERT INTO t VALUES (" + v + "); INSERT INTO t VALUES (-" +
-                                 v + "); COMMIT"
-                           : "INSERT INTO t VALUES (" + v + ")";
+      request["sql"] =
+          style == WriteStyle::kTransaction
+              ? "BEGIN; INSERT INTO t VALUES (" + v + "); INSERT INTO t VALUES (-" + v + "); COMMIT"
+              : "INSERT INTO t VALUES (" + v + ")";
       *last_sent = value;
       if (!client.Send(request.dump())) return;
       std::optional<std::string> line = client.ReadLine(milliseconds(5000));
@@ -89,8 +89,8 @@ class DurabilityTest : public ProtocolTest, public ::testing::WithParamInterface
     }
     for (int64_t v : acked) EXPECT_TRUE(present.count(v)) << "acknowledged " << v << " lost";
     for (int64_t v : tx_acked) {
-      EXPECT_TRUE(present.count(v) && present.count(-v)) << "acknowledged transaction " << v
-                                                         << " lost";
+      EXPECT_TRUE(present.count(v) && present.count(-v))
+          << "acknowledged transaction " << v << " lost";
     }
     for (int64_t x : present) {
       if (x < 0) {

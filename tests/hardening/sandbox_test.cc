@@ -41,7 +41,8 @@ class SandboxTest : public ProtocolTest {
   }
 
   double ResetCount(const std::string& db, const std::string& mode = "write") {
-    return Metric("litepool_handles_closed_total", {{"db", db}, {"mode", mode}, {"reason", "reset"}})
+    return Metric("litepool_handles_closed_total",
+                  {{"db", db}, {"mode", mode}, {"reason", "reset"}})
         .value_or(-1);
   }
 };
@@ -167,8 +168,8 @@ TEST_F(SandboxTest, TempObjectsResetTheHandleAndDoNotLeakToTheNextLease) {
     reply = client.Call(Query(lease, find));
     ASSERT_TRUE(IsOk(reply));
     EXPECT_EQ(reply["rows"], json::parse("[[0]]")) << "temp objects leaked to the next lease";
-    EXPECT_TRUE(IsError(client.Call(Query(lease, std::string("SELECT * FROM ") + c.object)),
-                        "sql_error"));
+    EXPECT_TRUE(
+        IsError(client.Call(Query(lease, std::string("SELECT * FROM ") + c.object)), "sql_error"));
     ASSERT_TRUE(IsOk(client.Call({{"op", "release"}, {"lease", lease}})));
     now = ResetCount("main");
     EXPECT_EQ(now, resets) << "a clean handle was closed";
@@ -193,9 +194,8 @@ TEST_F(SandboxTest, ReadingPragmasWork) {
     reply = client.Call(Query(lease, "SELECT name FROM pragma_table_info('t') ORDER BY cid"));
     ASSERT_TRUE(IsOk(reply));
     EXPECT_EQ(reply["rows"], json::parse(R"([["a"], ["b"]])"));
-    for (const char* sql : {"PRAGMA user_version", "PRAGMA index_list(t)",
-                            "PRAGMA integrity_check", "PRAGMA quick_check",
-                            "PRAGMA writable_schema"}) {
+    for (const char* sql : {"PRAGMA user_version", "PRAGMA index_list(t)", "PRAGMA integrity_check",
+                            "PRAGMA quick_check", "PRAGMA writable_schema"}) {
       EXPECT_TRUE(IsOk(client.Call(Query(lease, sql)))) << sql;
     }
     ASSERT_TRUE(IsOk(client.Call({{"op", "release"}, {"lease", lease}})));
@@ -230,7 +230,8 @@ TEST_F(SandboxTest, SchemaTricksAreRefused) {
        {"PRAGMA writable_schema=1", "PRAGMA writable_schema = ON", "PRAGMA main.writable_schema=1",
         "PRAGMA trusted_schema=1", "PRAGMA journal_mode=delete", "PRAGMA main.journal_mode=off",
         "PRAGMA locking_mode=exclusive", "PRAGMA synchronous=off", "PRAGMA query_only=0",
-        "PRAGMA cell_size_check=0", "PRAGMA mmap_size=268435456", "PRAGMA temp_store_directory='/tmp'"}) {
+        "PRAGMA cell_size_check=0", "PRAGMA mmap_size=268435456",
+        "PRAGMA temp_store_directory='/tmp'"}) {
     EXPECT_TRUE(IsError(client.Call(Exec(lease, sql)), "forbidden")) << sql;
   }
   // Writing the schema table or raw pages is refused (defensive mode; the

@@ -72,20 +72,19 @@ class SoakTest : public ProtocolTest {
         for (int i = 0; done < cycles && steady_clock::now() < deadline; ++i) {
           // One cycle in eight writes; the others read.
           bool write = (i + c) % 8 == 0;
-          json reply = client.Call(
-              {{"op", "acquire"}, {"db", "main"}, {"mode", write ? "write" : "read"}});
+          json reply =
+              client.Call({{"op", "acquire"}, {"db", "main"}, {"mode", write ? "write" : "read"}});
           ASSERT_TRUE(IsOk(reply)) << reply.dump();
           std::string lease = reply["lease"].get<std::string>();
           int row = 1 + (i * 7 + c) % kRows;
-          reply = client.Call(
-              write ? json{{"op", "query"},
-                           {"lease", lease},
-                           {"sql", "UPDATE t SET n = n + 1 WHERE id = ?"},
-                           {"params", {row}}}
-                    : json{{"op", "query"},
-                           {"lease", lease},
-                           {"sql", "SELECT id, n, pad FROM t WHERE id = :id"},
-                           {"params", {{"id", row}}}});
+          reply = client.Call(write ? json{{"op", "query"},
+                                           {"lease", lease},
+                                           {"sql", "UPDATE t SET n = n + 1 WHERE id = ?"},
+                                           {"params", {row}}}
+                                    : json{{"op", "query"},
+                                           {"lease", lease},
+                                           {"sql", "SELECT id, n, pad FROM t WHERE id = :id"},
+                                           {"params", {{"id", row}}}});
           ASSERT_TRUE(IsOk(reply)) << reply.dump();
           reply = client.Call({{"op", "release"}, {"lease", lease}});
           ASSERT_TRUE(IsOk(reply)) << reply.dump();
@@ -99,10 +98,10 @@ class SoakTest : public ProtocolTest {
 };
 
 TEST_F(SoakTest, FileDescriptorsAndMemoryStayFlat) {
-  ExecOk("CREATE TABLE t(id INTEGER PRIMARY KEY, n INTEGER NOT NULL, pad TEXT NOT NULL);"
-         "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < " +
-         std::to_string(kRows) +
-         ") INSERT INTO t SELECT i, 0, printf('%.*c', 200, 'p') FROM k");
+  ExecOk(
+      "CREATE TABLE t(id INTEGER PRIMARY KEY, n INTEGER NOT NULL, pad TEXT NOT NULL);"
+      "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < " +
+      std::to_string(kRows) + ") INSERT INTO t SELECT i, 0, printf('%.*c', 200, 'p') FROM k");
   std::vector<LineClient> clients;
   for (int c = 0; c < kConnections; ++c) clients.push_back(Connect());
 

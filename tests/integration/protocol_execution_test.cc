@@ -28,8 +28,9 @@ class ExecutionTest : public ProtocolTest {
  protected:
   void SetUp() override {
     ProtocolTest::SetUp();
-    ExecOk("CREATE TABLE kv(k INTEGER PRIMARY KEY, v TEXT);"
-           "INSERT INTO kv VALUES (1, 'one'), (2, 'two')");
+    ExecOk(
+        "CREATE TABLE kv(k INTEGER PRIMARY KEY, v TEXT);"
+        "INSERT INTO kv VALUES (1, 'one'), (2, 'two')");
   }
 
   json Overrides() override { return {{"defaults", {{"statement_timeout_ms", 1500}}}}; }
@@ -43,10 +44,10 @@ class ExecutionTest : public ProtocolTest {
 TEST_F(ExecutionTest, OverrunningReadGivesTheWholeAnswer) {
   LineClient client = Connect();
   // Opens a read handle, so that the reads below start as quick runs.
-  ASSERT_TRUE(IsOk(client.Call({{"op", "query"}, {"db", "main"}, {"mode", "read"},
-                                {"sql", "SELECT 1"}})));
-  json one_shot = client.Call({{"op", "query"}, {"db", "main"}, {"mode", "read"},
-                               {"sql", CountTo(300000)}, {"id", 1}});
+  ASSERT_TRUE(
+      IsOk(client.Call({{"op", "query"}, {"db", "main"}, {"mode", "read"}, {"sql", "SELECT 1"}})));
+  json one_shot = client.Call(
+      {{"op", "query"}, {"db", "main"}, {"mode", "read"}, {"sql", CountTo(300000)}, {"id", 1}});
   ASSERT_TRUE(IsOk(one_shot));
   EXPECT_EQ(one_shot["rows"], json::parse("[[300000]]"));
   EXPECT_EQ(one_shot["id"], 1);
@@ -70,11 +71,16 @@ TEST_F(ExecutionTest, PipelinedMixOfQuickAndSlowRequestsAnswersInOrder) {
     json request;
     switch (i % 4) {
       case 0:
-        request = {{"op", "query"}, {"db", "main"}, {"mode", "read"},
-                   {"sql", "SELECT v FROM kv WHERE k = ?"}, {"params", {1}}};
+        request = {{"op", "query"},
+                   {"db", "main"},
+                   {"mode", "read"},
+                   {"sql", "SELECT v FROM kv WHERE k = ?"},
+                   {"params", {1}}};
         break;
       case 1:
-        request = {{"op", "query"}, {"db", "main"}, {"sql", "INSERT INTO kv(v) VALUES (?)"},
+        request = {{"op", "query"},
+                   {"db", "main"},
+                   {"sql", "INSERT INTO kv(v) VALUES (?)"},
                    {"params", {"row" + std::to_string(i)}}};
         break;
       case 2:
@@ -108,8 +114,8 @@ TEST_F(ExecutionTest, ReleaseRollsBackAnOpenTransaction) {
   ASSERT_TRUE(IsOk(client.Call(
       {{"op", "query"}, {"lease", lease}, {"sql", "INSERT INTO kv VALUES (3, 'three')"}})));
   // A read inside the transaction sees its own write.
-  json inside = client.Call(
-      {{"op", "query"}, {"lease", lease}, {"sql", "SELECT count(*) FROM kv"}});
+  json inside =
+      client.Call({{"op", "query"}, {"lease", lease}, {"sql", "SELECT count(*) FROM kv"}});
   EXPECT_EQ(inside["rows"], json::parse("[[3]]"));
   json released = client.Call({{"op", "release"}, {"lease", lease}});
   ASSERT_TRUE(IsOk(released));
@@ -127,19 +133,24 @@ TEST_F(ExecutionTest, SlowReadDoesNotDelayOtherConnections) {
   LineClient slow = Connect();
   // A read handle idle beforehand, so the slow read starts at once where
   // quick runs start (a handle still to be opened is opened by a worker).
-  ASSERT_TRUE(IsOk(slow.Call({{"op", "query"}, {"db", "main"}, {"mode", "read"},
-                              {"sql", "SELECT 1"}})));
+  ASSERT_TRUE(
+      IsOk(slow.Call({{"op", "query"}, {"db", "main"}, {"mode", "read"}, {"sql", "SELECT 1"}})));
   // Endless: it ends by statement_timeout_ms (1.5 s), so the reads below
   // certainly overlap it.
-  ASSERT_TRUE(slow.Send(json({{"op", "query"}, {"db", "main"}, {"mode", "read"},
-                              {"sql", "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 "
-                                      "FROM c) SELECT count(*) FROM c"}})
+  ASSERT_TRUE(slow.Send(json({{"op", "query"},
+                              {"db", "main"},
+                              {"mode", "read"},
+                              {"sql",
+                               "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 "
+                               "FROM c) SELECT count(*) FROM c"}})
                             .dump()));
   std::this_thread::sleep_for(milliseconds(100));  // let it start
   LineClient fast = Connect();
   auto start = steady_clock::now();
   for (int i = 0; i < 5; ++i) {
-    json reply = fast.Call({{"op", "query"}, {"db", "main"}, {"mode", "read"},
+    json reply = fast.Call({{"op", "query"},
+                            {"db", "main"},
+                            {"mode", "read"},
                             {"sql", "SELECT v FROM kv WHERE k = 2"}});
     ASSERT_TRUE(IsOk(reply));
     EXPECT_EQ(reply["rows"], json::parse("[[\"two\"]]"));
@@ -158,11 +169,13 @@ TEST_F(ExecutionTest, SlowReadDoesNotDelayOtherConnections) {
 TEST_F(ExecutionTest, ClosingTheConnectionStopsItsStatement) {
   LineClient client = Connect();
   std::string lease = Acquire(client, "write");
-  ASSERT_TRUE(IsOk(client.Call({{"op", "exec"}, {"lease", lease},
-                                {"sql", "BEGIN; INSERT INTO kv VALUES (3, 'three')"}})));
-  ASSERT_TRUE(client.Send(json({{"op", "query"}, {"lease", lease},
-                                {"sql", "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 "
-                                        "FROM c) SELECT count(*) FROM c"}})
+  ASSERT_TRUE(IsOk(client.Call(
+      {{"op", "exec"}, {"lease", lease}, {"sql", "BEGIN; INSERT INTO kv VALUES (3, 'three')"}})));
+  ASSERT_TRUE(client.Send(json({{"op", "query"},
+                                {"lease", lease},
+                                {"sql",
+                                 "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 "
+                                 "FROM c) SELECT count(*) FROM c"}})
                               .dump()));
   std::this_thread::sleep_for(milliseconds(100));  // let it start
   client.Close();
@@ -182,7 +195,8 @@ TEST_F(ExecutionTest, ClosingTheConnectionStopsItsStatement) {
 // Shutting down only the write side (as socat does) still gets every answer.
 TEST_F(ExecutionTest, HalfCloseStillAnswersTheRunningStatement) {
   LineClient client = Connect();
-  ASSERT_TRUE(client.Send(json({{"op", "query"}, {"db", "main"}, {"sql", CountTo(300000)}}).dump()));
+  ASSERT_TRUE(
+      client.Send(json({{"op", "query"}, {"db", "main"}, {"sql", CountTo(300000)}}).dump()));
   ASSERT_EQ(shutdown(client.fd(), SHUT_WR), 0);
   auto line = client.ReadLine(milliseconds(10000));
   ASSERT_TRUE(line);

@@ -1,8 +1,6 @@
 // The Prometheus text the daemon serves (docs/operations.md, "Metrics"),
 // rendered by metrics/ itself from known pool snapshots and events, without
 // a daemon: names, labels, HELP and TYPE lines and values, line for line.
-#include "metrics/metrics.h"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -11,6 +9,7 @@
 #include <vector>
 
 #include "litepool/version.h"
+#include "metrics/metrics.h"
 
 namespace litepool::metrics {
 namespace {
@@ -51,16 +50,15 @@ std::string Join(const std::vector<std::string>& lines) {
 // HELP and TYPE lines as they came, then the samples sorted.
 std::string SortedSamples(const std::string& text, const std::string& family) {
   std::vector<std::string> lines = FamilyLines(text, family);
-  auto samples = std::find_if(lines.begin(), lines.end(),
-                              [](const std::string& l) { return l[0] != '#'; });
+  auto samples =
+      std::find_if(lines.begin(), lines.end(), [](const std::string& l) { return l[0] != '#'; });
   std::sort(samples, lines.end());
   return Join(lines);
 }
 
 class MetricsRenderTest : public ::testing::Test {
  protected:
-  MetricsRenderTest()
-      : metrics_({"main"}, [this] { return pools_; }) {}
+  MetricsRenderTest() : metrics_({"main"}, [this] { return pools_; }) {}
 
   // Two databases as the pools report them at scrape time.
   void SetUp() override {
@@ -238,7 +236,8 @@ TEST_F(MetricsRenderTest, DatabaseUpAndBuildInfo) {
   EXPECT_EQ(Join(FamilyLines(text, "litepool_build_info")),
             "# HELP litepool_build_info Always 1; the version label tells the build.\n"
             "# TYPE litepool_build_info gauge\n"
-            "litepool_build_info{version=\"" + std::string(kVersion) + "\"} 1\n");
+            "litepool_build_info{version=\"" +
+                std::string(kVersion) + "\"} 1\n");
 }
 
 }  // namespace

@@ -73,15 +73,17 @@ class RunBackupTest : public ::testing::Test {
     ASSERT_EQ(::mkdir(dir_.File("backups").c_str(), 0755), 0);
     auto writer = Take();
     StatementOutcome out;
-    ASSERT_TRUE(writer->Exec("CREATE TABLE t(id INTEGER PRIMARY KEY, pad BLOB);"
-                             "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c "
-                             "WHERE i < 6000) INSERT INTO t SELECT i, randomblob(2000) FROM c",
-                             milliseconds(0), &out)
+    ASSERT_TRUE(writer
+                    ->Exec("CREATE TABLE t(id INTEGER PRIMARY KEY, pad BLOB);"
+                           "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c "
+                           "WHERE i < 6000) INSERT INTO t SELECT i, randomblob(2000) FROM c",
+                           milliseconds(0), &out)
                     .ok());
     pool_->Return(std::move(writer));
   }
   std::unique_ptr<Handle> Take() {
-    Pool::Acquired got = pool_->Acquire(Mode::kWrite, [](std::unique_ptr<Handle> h) { return h; });
+    Pool::Acquired got =
+        testing::AcquireFor(*pool_, Mode::kWrite, [](std::unique_ptr<Handle> h) { return h; });
     EXPECT_EQ(got.kind, Pool::Acquired::kGranted);
     return std::move(got.handle);
   }
@@ -139,7 +141,8 @@ TEST_F(RunBackupTest, CopyUnderWritesIsConsistentAndHoldsEverythingBeforeIt) {
   std::string target;
   ASSERT_TRUE(ResolveBackupTarget(dir_.File("backups"), "copy.db", &target).ok());
   BackupOutcome outcome;
-  Status st = RunBackup(pool_->wal().get(), target, [] { return false; }, &wal_events_, &outcome);
+  Status st = RunBackup(
+      pool_->wal().get(), target, [] { return false; }, &wal_events_, &outcome);
   int64_t after = acked;
   stop = true;
   writer.join();
@@ -161,14 +164,15 @@ TEST_F(RunBackupTest, ACancelledCopyLeavesNoFile) {
   ASSERT_TRUE(ResolveBackupTarget(dir_.File("backups"), "copy.db", &target).ok());
   int asked = 0;
   BackupOutcome outcome;
-  Status st = RunBackup(pool_->wal().get(), target, [&] { return ++asked > 1; }, &wal_events_,
-                        &outcome);
+  Status st = RunBackup(
+      pool_->wal().get(), target, [&] { return ++asked > 1; }, &wal_events_, &outcome);
   EXPECT_EQ(st.code(), Code::kShuttingDown);
   EXPECT_GT(asked, 1);
   EXPECT_FALSE(std::filesystem::exists(target));
   EXPECT_EQ(Leftovers(), 0);
   // The database is free for the next one.
-  EXPECT_TRUE(RunBackup(pool_->wal().get(), target, [] { return false; }, &wal_events_, &outcome)
+  EXPECT_TRUE(RunBackup(
+                  pool_->wal().get(), target, [] { return false; }, &wal_events_, &outcome)
                   .ok());
   EXPECT_TRUE(std::filesystem::exists(target));
 }

@@ -3,6 +3,8 @@
 // writer is idle (stepped clock), a reader's snapshot reported as partial
 // and the WAL truncated once it ends, commits never held up for long, and
 // never two checkpoints at once.
+#include "pool/checkpointer.h"
+
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -11,7 +13,6 @@
 #include <chrono>
 #include <thread>
 
-#include "pool/checkpointer.h"
 #include "pool/lease_table.h"
 #include "pool/pool_set.h"
 #include "pool/wal_report.h"
@@ -65,7 +66,8 @@ class CheckpointerTest : public ::testing::Test {
   }
 
   std::unique_ptr<Handle> Take(Mode mode) {
-    Pool::Acquired got = pool_->Acquire(mode, [](std::unique_ptr<Handle> h) { return h; });
+    Pool::Acquired got =
+        testing::AcquireFor(*pool_, mode, [](std::unique_ptr<Handle> h) { return h; });
     EXPECT_EQ(got.kind, Pool::Acquired::kGranted);
     return std::move(got.handle);
   }

@@ -151,11 +151,10 @@ TEST_F(HandleTest, NamedParametersWithEachPrefix) {
     EXPECT_EQ(sink.rows[0][0], Value(int64_t{42})) << sql;
   }
   CopySink sink;
-  Status st = RunQuery(h.get(), "SELECT :x, @y, $z, :x",
-                       Named({{"z", Value(int64_t{3})},
-                              {"x", Value(std::string("one"))},
-                              {"y", Value(2.5)}}),
-                       &sink);
+  Status st = RunQuery(
+      h.get(), "SELECT :x, @y, $z, :x",
+      Named({{"z", Value(int64_t{3})}, {"x", Value(std::string("one"))}, {"y", Value(2.5)}}),
+      &sink);
   ASSERT_TRUE(st.ok()) << st.message();
   EXPECT_EQ(sink.rows.at(0),
             (std::vector<Value>{std::string("one"), 2.5, int64_t{3}, std::string("one")}));
@@ -175,25 +174,24 @@ TEST_F(HandleTest, ParameterMismatchIsBadRequest) {
   auto h = Open(Mode::kWrite);
   EXPECT_EQ(RunQuery(h.get(), "SELECT ?, ?", Positional({Value(int64_t{1})})).code(),
             Code::kBadRequest);
-  EXPECT_EQ(RunQuery(h.get(), "SELECT ?",
-                     Positional({Value(int64_t{1}), Value(int64_t{2})}))
-                .code(),
-            Code::kBadRequest);
+  EXPECT_EQ(
+      RunQuery(h.get(), "SELECT ?", Positional({Value(int64_t{1}), Value(int64_t{2})})).code(),
+      Code::kBadRequest);
   EXPECT_EQ(RunQuery(h.get(), "SELECT 1", Positional({Value(int64_t{1})})).code(),
             Code::kBadRequest);
   EXPECT_EQ(RunQuery(h.get(), "SELECT :a", Named({{"b", Value(int64_t{1})}})).code(),
             Code::kBadRequest);
-  EXPECT_EQ(RunQuery(h.get(), "SELECT :a",
-                     Named({{"a", Value(int64_t{1})}, {"b", Value(int64_t{1})}}))
-                .code(),
-            Code::kBadRequest);
+  EXPECT_EQ(
+      RunQuery(h.get(), "SELECT :a", Named({{"a", Value(int64_t{1})}, {"b", Value(int64_t{1})}}))
+          .code(),
+      Code::kBadRequest);
   EXPECT_EQ(RunQuery(h.get(), "SELECT ?", Named({{"a", Value(int64_t{1})}})).code(),
             Code::kBadRequest);
   // The failures left the cached statements usable.
   CopySink sink;
-  ASSERT_TRUE(RunQuery(h.get(), "SELECT ?, ?",
-                       Positional({Value(int64_t{1}), Value(int64_t{2})}), &sink)
-                  .ok());
+  ASSERT_TRUE(
+      RunQuery(h.get(), "SELECT ?, ?", Positional({Value(int64_t{1}), Value(int64_t{2})}), &sink)
+          .ok());
   EXPECT_EQ(sink.rows.at(0), (std::vector<Value>{int64_t{1}, int64_t{2}}));
 }
 
@@ -239,8 +237,7 @@ TEST_F(HandleTest, AttachAndDetachAreForbidden) {
   std::string other = dir_.File("other.db");
   EXPECT_EQ(RunQuery(h.get(), "ATTACH DATABASE '" + other + "' AS o").code(), Code::kForbidden);
   StatementOutcome changes;
-  EXPECT_EQ(h->Exec("ATTACH '" + other + "' AS o", Millis(0), &changes).code(),
-            Code::kForbidden);
+  EXPECT_EQ(h->Exec("ATTACH '" + other + "' AS o", Millis(0), &changes).code(), Code::kForbidden);
   EXPECT_EQ(RunQuery(h.get(), "DETACH DATABASE main").code(), Code::kForbidden);
   EXPECT_FALSE(std::filesystem::exists(other));
   // Extensions cannot be loaded either.
@@ -390,8 +387,7 @@ TEST_F(HandleTest, StatementCacheReuseAndEviction) {
   auto h = Open(Mode::kWrite);
   for (int round = 0; round < 3; ++round) {
     CopySink sink;
-    ASSERT_TRUE(RunQuery(h.get(), "SELECT ? * 2", Positional({Value(int64_t{round})}), &sink)
-                    .ok());
+    ASSERT_TRUE(RunQuery(h.get(), "SELECT ? * 2", Positional({Value(int64_t{round})}), &sink).ok());
     EXPECT_EQ(sink.rows.at(0).at(0), Value(int64_t{round * 2}));
   }
   // Far more distinct statements than the cache holds (64), twice over, so
@@ -425,8 +421,7 @@ TEST_F(HandleTest, StatementTimeoutInterruptsAndHandleStaysUsable) {
   ASSERT_TRUE(st.ok()) << wire::CodeName(st.code()) << ": " << st.message();
   EXPECT_EQ(sink.rows.at(0).at(0), Value(int64_t{42}));
   // And the same endless statement again, from the cache, times out again.
-  EXPECT_EQ(RunQuery(h.get(), kEndless, {}, nullptr, Millis(50)).code(),
-            Code::kStatementTimeout);
+  EXPECT_EQ(RunQuery(h.get(), kEndless, {}, nullptr, Millis(50)).code(), Code::kStatementTimeout);
   // A bounded recursive query under a generous timeout completes.
   sink = CopySink();
   st = RunQuery(h.get(),
@@ -509,9 +504,9 @@ TEST_F(HandleTest, QuickRunRefusesWhatCouldBlockOrLeaveState) {
   ASSERT_TRUE(RunQuery(h.get(), "BEGIN").ok());
   // Writes, transaction control (COMMIT counts as read-only to SQLite),
   // savepoints, PRAGMAs and temp objects: none is even started.
-  for (const char* sql : {"INSERT INTO t VALUES (1)", "SAVEPOINT s", "RELEASE s", "COMMIT",
-                          "PRAGMA wal_checkpoint", "PRAGMA user_version",
-                          "CREATE TEMP TABLE x(v)"}) {
+  for (const char* sql :
+       {"INSERT INTO t VALUES (1)", "SAVEPOINT s", "RELEASE s", "COMMIT", "PRAGMA wal_checkpoint",
+        "PRAGMA user_version", "CREATE TEMP TABLE x(v)"}) {
     bool gave_up = false;
     Status st = RunQuick(h.get(), sql, &gave_up);
     EXPECT_TRUE(gave_up) << sql;
@@ -553,8 +548,9 @@ TEST_F(HandleTest, QuickRunDoesNotWaitForALock) {
   auto writer = Open(Mode::kWrite);
   auto reader = Open(Mode::kRead);
   StatementOutcome changes;
-  ASSERT_TRUE(writer->Exec("CREATE TABLE t(v); BEGIN EXCLUSIVE; INSERT INTO t VALUES (1)",
-                           Millis(0), &changes)
+  ASSERT_TRUE(writer
+                  ->Exec("CREATE TABLE t(v); BEGIN EXCLUSIVE; INSERT INTO t VALUES (1)", Millis(0),
+                         &changes)
                   .ok());
   bool gave_up = false;
   auto start = std::chrono::steady_clock::now();
@@ -599,8 +595,8 @@ TEST_F(HandleTest, LastInsertRowidIsOnlyTheStatementsOwnInsert) {
   EXPECT_EQ(o.last_insert_rowid, 1);
   // A read, an update and an ignored insert report none: on a pooled
   // handle the connection's last insert may be another lease's.
-  for (const char* sql : {"SELECT * FROM t", "UPDATE t SET v = 2",
-                          "INSERT OR IGNORE INTO t(i, v) VALUES (1, 3)"}) {
+  for (const char* sql :
+       {"SELECT * FROM t", "UPDATE t SET v = 2", "INSERT OR IGNORE INTO t(i, v) VALUES (1, 3)"}) {
     ASSERT_TRUE(RunQuery(w.get(), sql, {}, nullptr, Millis(0), &o).ok()) << sql;
     EXPECT_EQ(o.last_insert_rowid, 0) << sql;
   }
@@ -632,9 +628,9 @@ TEST_F(HandleTest, RedirectStopsAWriteOnAReadHandleBeforeItRuns) {
   EXPECT_TRUE(o.needs_writer);
   EXPECT_TRUE(sink.columns.empty());  // nothing ran
   // A read runs where it is.
-  ASSERT_TRUE(r->Query("SELECT count(*) FROM t", {}, Millis(0), &sink, &o, nullptr,
-                       WriteOnRead::kRedirect)
-                  .ok());
+  ASSERT_TRUE(
+      r->Query("SELECT count(*) FROM t", {}, Millis(0), &sink, &o, nullptr, WriteOnRead::kRedirect)
+          .ok());
   EXPECT_FALSE(o.needs_writer);
   EXPECT_EQ(sink.rows.at(0).at(0), Value(int64_t{0}));
   // Without redirection a read lease's write fails as it always did.

@@ -34,7 +34,7 @@ class LeaseTableTest : public ::testing::Test {
   }
 
   PooledHandle Open() {
-    Pool::Acquired a = pool_->Acquire(Mode::kWrite, [](std::unique_ptr<Handle> h) { return h; });
+    Pool::Acquired a = testing::AcquireFor(*pool_, Mode::kWrite, [](std::unique_ptr<Handle> h) { return h; });
     EXPECT_EQ(a.kind, Pool::Acquired::kGranted) << a.status.message();
     return PooledHandle(pool_, std::move(a.handle));
   }

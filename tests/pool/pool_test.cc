@@ -34,7 +34,8 @@ class PoolTest : public ::testing::Test {
   }
 
   static std::unique_ptr<Handle> AcquireNow(Pool* pool, Mode mode) {
-    Pool::Acquired a = pool->Acquire(mode, [](std::unique_ptr<Handle> h) { return h; });
+    Pool::Acquired a =
+        testing::AcquireFor(*pool, mode, [](std::unique_ptr<Handle> h) { return h; });
     EXPECT_EQ(a.kind, Pool::Acquired::kGranted) << a.status.message();
     return std::move(a.handle);
   }
@@ -65,7 +66,7 @@ TEST_F(PoolTest, WaitersAreServedInOrderAndNewcomersQueueBehindThem) {
   GrantLog log;
   std::set<uint64_t> waiter_ids;
   for (int w = 1; w <= 3; ++w) {
-    Pool::Acquired a = pool->Acquire(Mode::kWrite, log.For(w));
+    Pool::Acquired a = testing::AcquireFor(*pool, Mode::kWrite, log.For(w));
     ASSERT_EQ(a.kind, Pool::Acquired::kQueued);
     waiter_ids.insert(a.waiter);
   }
@@ -84,7 +85,7 @@ TEST_F(PoolTest, WaitersAreServedInOrderAndNewcomersQueueBehindThem) {
   EXPECT_EQ(s.idle, 0) << "a handle freed while waiters queue must not go idle";
 
   // No barging: a fresh acquire while others wait goes to the back.
-  Pool::Acquired fresh = pool->Acquire(Mode::kWrite, log.For(4));
+  Pool::Acquired fresh = testing::AcquireFor(*pool, Mode::kWrite, log.For(4));
   EXPECT_EQ(fresh.kind, Pool::Acquired::kQueued);
   EXPECT_EQ(fresh.handle, nullptr);
 
@@ -118,7 +119,7 @@ TEST_F(PoolTest, WaiterThatRefusesIsSkipped) {
                 .kind,
             Pool::Acquired::kQueued);
   GrantLog log;
-  ASSERT_EQ(pool->Acquire(Mode::kWrite, log.For(2)).kind, Pool::Acquired::kQueued);
+  ASSERT_EQ(testing::AcquireFor(*pool, Mode::kWrite, log.For(2)).kind, Pool::Acquired::kQueued);
   pool->Return(std::move(h));
   EXPECT_EQ(refused, 1);
   ASSERT_EQ(log.size(), 1u);
@@ -126,7 +127,8 @@ TEST_F(PoolTest, WaiterThatRefusesIsSkipped) {
   EXPECT_EQ(Side(*pool, Mode::kWrite).leased, 1);
 
   // When every waiter refuses, the handle goes idle.
-  ASSERT_EQ(pool->Acquire(Mode::kWrite, [](std::unique_ptr<Handle> handle) { return handle; })
+  ASSERT_EQ(testing::AcquireFor(*pool, Mode::kWrite,
+                                [](std::unique_ptr<Handle> handle) { return handle; })
                 .kind,
             Pool::Acquired::kQueued);
   pool->Return(log.Take(0));
@@ -142,9 +144,9 @@ TEST_F(PoolTest, MaxWaitersGivesPoolExhausted) {
   auto pool = MakePool(limits);
   auto h = AcquireNow(pool.get(), Mode::kWrite);
   GrantLog log;
-  ASSERT_EQ(pool->Acquire(Mode::kWrite, log.For(1)).kind, Pool::Acquired::kQueued);
-  ASSERT_EQ(pool->Acquire(Mode::kWrite, log.For(2)).kind, Pool::Acquired::kQueued);
-  Pool::Acquired third = pool->Acquire(Mode::kWrite, log.For(3));
+  ASSERT_EQ(testing::AcquireFor(*pool, Mode::kWrite, log.For(1)).kind, Pool::Acquired::kQueued);
+  ASSERT_EQ(testing::AcquireFor(*pool, Mode::kWrite, log.For(2)).kind, Pool::Acquired::kQueued);
+  Pool::Acquired third = testing::AcquireFor(*pool, Mode::kWrite, log.For(3));
   EXPECT_EQ(third.kind, Pool::Acquired::kFailed);
   EXPECT_EQ(third.status.code(), Code::kPoolExhausted);
   EXPECT_EQ(events_.acquired(Mode::kWrite, AcquireResult::kExhausted), 1);
@@ -154,15 +156,15 @@ TEST_F(PoolTest, MaxWaitersGivesPoolExhausted) {
   EXPECT_TRUE(r);
   // Once a waiter is served there is room in the queue again.
   pool->Return(std::move(h));
-  EXPECT_EQ(pool->Acquire(Mode::kWrite, log.For(4)).kind, Pool::Acquired::kQueued);
-  EXPECT_EQ(pool->Acquire(Mode::kWrite, log.For(5)).kind, Pool::Acquired::kFailed);
+  EXPECT_EQ(testing::AcquireFor(*pool, Mode::kWrite, log.For(4)).kind, Pool::Acquired::kQueued);
+  EXPECT_EQ(testing::AcquireFor(*pool, Mode::kWrite, log.For(5)).kind, Pool::Acquired::kFailed);
 }
 
 TEST_F(PoolTest, CancelWaiter) {
   auto pool = MakePool(Writers(1));
   auto h = AcquireNow(pool.get(), Mode::kWrite);
   GrantLog log;
-  Pool::Acquired a = pool->Acquire(Mode::kWrite, log.For(1));
+  Pool::Acquired a = testing::AcquireFor(*pool, Mode::kWrite, log.For(1));
   ASSERT_EQ(a.kind, Pool::Acquired::kQueued);
   EXPECT_TRUE(pool->CancelWaiter(Mode::kWrite, a.waiter, AcquireResult::kTimeout));
   EXPECT_FALSE(pool->CancelWaiter(Mode::kWrite, a.waiter, AcquireResult::kTimeout));
@@ -173,7 +175,7 @@ TEST_F(PoolTest, CancelWaiter) {
   EXPECT_EQ(Side(*pool, Mode::kWrite).idle, 1);
 
   h = AcquireNow(pool.get(), Mode::kWrite);
-  Pool::Acquired b = pool->Acquire(Mode::kWrite, log.For(2));
+  Pool::Acquired b = testing::AcquireFor(*pool, Mode::kWrite, log.For(2));
   ASSERT_EQ(b.kind, Pool::Acquired::kQueued);
   pool->Return(std::move(h));
   ASSERT_EQ(log.size(), 1u);
@@ -191,7 +193,7 @@ TEST_F(PoolTest, ReadSideQueuesAtMaxReaders) {
   auto r1 = AcquireNow(pool.get(), Mode::kRead);
   auto r2 = AcquireNow(pool.get(), Mode::kRead);
   GrantLog log;
-  EXPECT_EQ(pool->Acquire(Mode::kRead, log.For(1)).kind, Pool::Acquired::kQueued);
+  EXPECT_EQ(testing::AcquireFor(*pool, Mode::kRead, log.For(1)).kind, Pool::Acquired::kQueued);
   SideSnapshot s = Side(*pool, Mode::kRead);
   EXPECT_EQ(s.open, 2);
   EXPECT_EQ(s.max, 2);
@@ -234,7 +236,7 @@ TEST_F(PoolTest, SidesNeverExceedTheirMaximum) {
       size_t m = static_cast<size_t>(mode);
       auto got = std::make_shared<std::promise<std::unique_ptr<Handle>>>();
       auto future = got->get_future();
-      Pool::Acquired a = pool->Acquire(mode, [got](std::unique_ptr<Handle> h) {
+      Pool::Acquired a = testing::AcquireFor(*pool, mode, [got](std::unique_ptr<Handle> h) {
         got->set_value(std::move(h));
         return std::unique_ptr<Handle>();
       });
@@ -381,7 +383,7 @@ TEST_F(PoolTest, UncleanReturnClosesWithResetAndWaiterGetsAFreshHandle) {
   auto h = AcquireNow(pool.get(), Mode::kWrite);
   const uint64_t id = h->id();
   GrantLog log;
-  ASSERT_EQ(pool->Acquire(Mode::kWrite, log.For(1)).kind, Pool::Acquired::kQueued);
+  ASSERT_EQ(testing::AcquireFor(*pool, Mode::kWrite, log.For(1)).kind, Pool::Acquired::kQueued);
   ASSERT_TRUE(RunQuery(h.get(), "CREATE TEMP TABLE scratch(a)").ok());
   ASSERT_FALSE(h->Clean());
   pool->Return(std::move(h));
@@ -416,7 +418,8 @@ TEST_F(PoolTest, UncleanReturnClosesWithResetAndWaiterGetsAFreshHandle) {
 // perhaps another client's, sees the last one's session state.
 TEST_F(PoolTest, NoTempTableSurvivesIntoTheNextLease) {
   auto pool = MakePool(Writers(1));
-  for (const char* sql : {"CREATE TEMP TABLE scratch(secret)", "CREATE TABLE temp.scratch(secret)"}) {
+  for (const char* sql :
+       {"CREATE TEMP TABLE scratch(secret)", "CREATE TABLE temp.scratch(secret)"}) {
     auto h = AcquireNow(pool.get(), Mode::kWrite);
     ASSERT_TRUE(RunQuery(h.get(), sql).ok()) << sql;
     ASSERT_TRUE(RunQuery(h.get(), "INSERT INTO scratch VALUES ('from the last lease')").ok());
@@ -459,7 +462,7 @@ TEST_F(PoolTest, ExpiredHandleReturnedWhileWaiterQueuesGoesFreshToTheWaiter) {
   auto h = AcquireNow(pool.get(), Mode::kWrite);
   const uint64_t id = h->id();
   GrantLog log;
-  ASSERT_EQ(pool->Acquire(Mode::kWrite, log.For(1)).kind, Pool::Acquired::kQueued);
+  ASSERT_EQ(testing::AcquireFor(*pool, Mode::kWrite, log.For(1)).kind, Pool::Acquired::kQueued);
   clock_.Advance(Millis(1000));
   pool->Return(std::move(h));
   EXPECT_EQ(events_.closed(Mode::kWrite, CloseReason::kMaxLifetime), 1);
@@ -477,8 +480,8 @@ TEST_F(PoolTest, ShutdownGrantsQueuedWaitersANullHandle) {
   auto r = AcquireNow(pool.get(), Mode::kRead);
   pool->Return(std::move(r));  // idle at shutdown
   GrantLog log;
-  ASSERT_EQ(pool->Acquire(Mode::kWrite, log.For(1)).kind, Pool::Acquired::kQueued);
-  ASSERT_EQ(pool->Acquire(Mode::kWrite, log.For(2)).kind, Pool::Acquired::kQueued);
+  ASSERT_EQ(testing::AcquireFor(*pool, Mode::kWrite, log.For(1)).kind, Pool::Acquired::kQueued);
+  ASSERT_EQ(testing::AcquireFor(*pool, Mode::kWrite, log.For(2)).kind, Pool::Acquired::kQueued);
   pool->Shutdown(CloseReason::kShutdown);
   ASSERT_EQ(log.size(), 2u);
   EXPECT_FALSE(log.has_handle(0));
@@ -486,7 +489,7 @@ TEST_F(PoolTest, ShutdownGrantsQueuedWaitersANullHandle) {
   EXPECT_EQ(events_.closed(Mode::kRead, CloseReason::kShutdown), 1);
   EXPECT_EQ(Side(*pool, Mode::kWrite).waiters, 0);
 
-  Pool::Acquired late = pool->Acquire(Mode::kWrite, log.For(3));
+  Pool::Acquired late = testing::AcquireFor(*pool, Mode::kWrite, log.For(3));
   EXPECT_EQ(late.kind, Pool::Acquired::kFailed);
   EXPECT_EQ(late.status.code(), Code::kShuttingDown);
   // A handle leased across the shutdown is closed when it comes back.
@@ -514,7 +517,8 @@ TEST_F(PoolTest, ReadOnlyDatabaseHasNoWriteSide) {
   auto pool = MakePool(limits, /*read_only=*/true, "ro");
   EXPECT_EQ(Side(*pool, Mode::kWrite).max, 0);
   EXPECT_EQ(Side(*pool, Mode::kRead).max, limits.max_readers);
-  Pool::Acquired w = pool->Acquire(Mode::kWrite, [](std::unique_ptr<Handle> h) { return h; });
+  Pool::Acquired w =
+      testing::AcquireFor(*pool, Mode::kWrite, [](std::unique_ptr<Handle> h) { return h; });
   EXPECT_EQ(w.kind, Pool::Acquired::kFailed);
   EXPECT_EQ(w.status.code(), Code::kReadOnly);
   auto r = AcquireNow(pool.get(), Mode::kRead);
@@ -530,8 +534,9 @@ TEST_F(PoolTest, ReadOnlyDatabaseHasNoWriteSide) {
   EXPECT_TRUE(pool->Reconfigure(reloaded).empty());
   pool->ServeWaiters();
   EXPECT_EQ(Side(*pool, Mode::kWrite).max, 0);
-  EXPECT_EQ(pool->Acquire(Mode::kWrite, [](std::unique_ptr<Handle> h) { return h; }).kind,
-            Pool::Acquired::kFailed);
+  EXPECT_EQ(
+      testing::AcquireFor(*pool, Mode::kWrite, [](std::unique_ptr<Handle> h) { return h; }).kind,
+      Pool::Acquired::kFailed);
 }
 
 TEST_F(PoolTest, StartOpensMinIdleWriteSideFirst) {
@@ -568,7 +573,7 @@ TEST_F(PoolTest, RaisedMaximumServesQueuedWaitersFirst) {
   auto h = AcquireNow(pool.get(), Mode::kWrite);
   GrantLog log;
   for (int w = 1; w <= 4; ++w) {
-    ASSERT_EQ(pool->Acquire(Mode::kWrite, log.For(w)).kind, Pool::Acquired::kQueued);
+    ASSERT_EQ(testing::AcquireFor(*pool, Mode::kWrite, log.For(w)).kind, Pool::Acquired::kQueued);
   }
   limits.max_writers = 3;
   EXPECT_TRUE(pool->Reconfigure(testing::MakeDatabase(dir_, "p", limits)).empty());
@@ -581,7 +586,7 @@ TEST_F(PoolTest, RaisedMaximumServesQueuedWaitersFirst) {
   SideSnapshot s = Side(*pool, Mode::kWrite);
   EXPECT_EQ(s.open, 3);
   EXPECT_EQ(s.waiters, 2);
-  Pool::Acquired newcomer = pool->Acquire(Mode::kWrite, log.For(5));
+  Pool::Acquired newcomer = testing::AcquireFor(*pool, Mode::kWrite, log.For(5));
   EXPECT_EQ(newcomer.kind, Pool::Acquired::kQueued);
   pool->Return(std::move(h));
   ASSERT_EQ(log.size(), 3u);
@@ -691,12 +696,14 @@ TEST_F(PoolTest, EventsAreNeverCalledWithThePoolLockHeld) {
   limits.max_waiters = 1;
   auto pool = make("p", limits, false);
   ASSERT_TRUE(pool->Start().ok());
-  Pool::Acquired w = pool->Acquire(Mode::kWrite, keep);
+  Pool::Acquired w = testing::AcquireFor(*pool, Mode::kWrite, keep);
   ASSERT_EQ(w.kind, Pool::Acquired::kGranted);
-  Pool::Acquired queued = pool->Acquire(Mode::kWrite, keep);
+  Pool::Acquired queued = testing::AcquireFor(*pool, Mode::kWrite, keep);
   EXPECT_EQ(queued.kind, Pool::Acquired::kQueued);
-  EXPECT_EQ(pool->Acquire(Mode::kWrite, keep).status.code(), Code::kPoolExhausted);  // max_waiters
-  EXPECT_EQ(pool->Acquire(Mode::kRead, keep).status.code(), Code::kPoolExhausted);   // no readers
+  EXPECT_EQ(testing::AcquireFor(*pool, Mode::kWrite, keep).status.code(),
+            Code::kPoolExhausted);  // max_waiters
+  EXPECT_EQ(testing::AcquireFor(*pool, Mode::kRead, keep).status.code(),
+            Code::kPoolExhausted);  // no readers
   EXPECT_TRUE(pool->CancelWaiter(Mode::kWrite, queued.waiter, AcquireResult::kTimeout));
   ASSERT_TRUE(RunQuery(w.handle.get(), "BEGIN").ok());
   EXPECT_TRUE(pool->Return(std::move(w.handle)));  // rolled back
@@ -705,7 +712,7 @@ TEST_F(PoolTest, EventsAreNeverCalledWithThePoolLockHeld) {
 
   auto read_only = make("ro", config::PoolLimits{}, true);
   ASSERT_TRUE(read_only->Start().ok());
-  EXPECT_EQ(read_only->Acquire(Mode::kWrite, keep).status.code(), Code::kReadOnly);
+  EXPECT_EQ(testing::AcquireFor(*read_only, Mode::kWrite, keep).status.code(), Code::kReadOnly);
   read_only->Shutdown(CloseReason::kShutdown);
   events.JoinBlocked();
 
@@ -714,7 +721,8 @@ TEST_F(PoolTest, EventsAreNeverCalledWithThePoolLockHeld) {
   auto down = std::make_unique<Pool>(gone, &clock_, &events);
   events.Watch(down.get());
   EXPECT_FALSE(down->Start().ok());
-  EXPECT_EQ(down->Acquire(Mode::kWrite, keep).status.code(), Code::kDatabaseUnavailable);
+  EXPECT_EQ(testing::AcquireFor(*down, Mode::kWrite, keep).status.code(),
+            Code::kDatabaseUnavailable);
   events.JoinBlocked();
   EXPECT_GE(events.checks(), 10);
 }

@@ -126,11 +126,21 @@ class CopySink final : public RowSink {
     std::vector<Value> row;
     for (const ValueView& v : cells) {
       switch (v.type) {
-        case ValueType::kNull: row.emplace_back(std::monostate{}); break;
-        case ValueType::kInteger: row.emplace_back(v.integer); break;
-        case ValueType::kReal: row.emplace_back(v.real); break;
-        case ValueType::kText: row.emplace_back(std::string(v.bytes)); break;
-        case ValueType::kBlob: row.emplace_back(Blob{std::string(v.bytes)}); break;
+        case ValueType::kNull:
+          row.emplace_back(std::monostate{});
+          break;
+        case ValueType::kInteger:
+          row.emplace_back(v.integer);
+          break;
+        case ValueType::kReal:
+          row.emplace_back(v.real);
+          break;
+        case ValueType::kText:
+          row.emplace_back(std::string(v.bytes));
+          break;
+        case ValueType::kBlob:
+          row.emplace_back(Blob{std::string(v.bytes)});
+          break;
       }
     }
     rows.push_back(std::move(row));
@@ -160,8 +170,7 @@ inline Status RunQuery(Handle* h, std::string_view sql, const Params& params = {
                        StatementOutcome* outcome = nullptr) {
   CopySink local;
   StatementOutcome local_outcome;
-  return h->Query(sql, params, timeout, sink ? sink : &local,
-                  outcome ? outcome : &local_outcome);
+  return h->Query(sql, params, timeout, sink ? sink : &local, outcome ? outcome : &local_outcome);
 }
 
 // Collects the handles granted to queued waiters, in grant order. The Grant
@@ -170,7 +179,7 @@ inline Status RunQuery(Handle* h, std::string_view sql, const Params& params = {
 class GrantLog {
  public:
   struct Entry {
-    int waiter;                     // the caller's label
+    int waiter;                      // the caller's label
     std::unique_ptr<Handle> handle;  // null: granted a null handle (shutdown)
   };
 
@@ -212,6 +221,13 @@ inline void Drain(TaskRunner* runner) {
   runner->Post([done] { done->set_value(); });
   ASSERT_EQ(future.wait_for(std::chrono::seconds(30)), std::future_status::ready)
       << "the worker did not run its queued tasks";
+}
+
+// Pool::Acquire as the daemon's workers call it (may open a handle), with
+// the Grant made up front.
+inline Pool::Acquired AcquireFor(Pool& pool, Mode mode, Pool::Grant grant) {
+  return pool.Acquire(
+      mode, [&grant] { return std::move(grant); }, /*may_open=*/true);
 }
 
 }  // namespace litepool::testing

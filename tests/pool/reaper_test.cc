@@ -53,7 +53,7 @@ class ReaperTest : public ::testing::Test {
   }
 
   static std::unique_ptr<Handle> AcquireNow(Pool* pool, Mode mode) {
-    Pool::Acquired a = pool->Acquire(mode, [](std::unique_ptr<Handle> h) { return h; });
+    Pool::Acquired a = testing::AcquireFor(*pool, mode, [](std::unique_ptr<Handle> h) { return h; });
     EXPECT_EQ(a.kind, Pool::Acquired::kGranted) << a.status.message();
     return std::move(a.handle);
   }
@@ -350,7 +350,7 @@ TEST_F(ReaperTest, RevocationServesTheQueuedWaiter) {
   Pool* pool = AddPool({});  // max_writers 1
   Lease(pool, Mode::kWrite, Millis(1000));
   GrantLog log;
-  ASSERT_EQ(pool->Acquire(Mode::kWrite, log.For(1)).kind, Pool::Acquired::kQueued);
+  ASSERT_EQ(testing::AcquireFor(*pool, Mode::kWrite, log.For(1)).kind, Pool::Acquired::kQueued);
   clock_.Advance(Millis(999));
   Pass();
   EXPECT_EQ(log.size(), 0u);
@@ -402,7 +402,7 @@ TEST(ReaperLoopTest, StartStopRunsPassesInRealTime) {
   ASSERT_TRUE(pool->Start().ok());
   pools.Add(pool);
   {
-    Pool::Acquired a = pool->Acquire(Mode::kRead, [](std::unique_ptr<Handle> h) { return h; });
+    Pool::Acquired a = testing::AcquireFor(*pool, Mode::kRead, [](std::unique_ptr<Handle> h) { return h; });
     ASSERT_EQ(a.kind, Pool::Acquired::kGranted);
     pool->Return(std::move(a.handle));
   }

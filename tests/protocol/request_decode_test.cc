@@ -16,10 +16,10 @@
 
 #include "fuzz/request_line.h"
 #include "pool/lease_table.h"
+#include "server/request.h"
 #include "wire/base64.h"
 #include "wire/error_code.h"
 #include "wire/lease_id.h"
-#include "server/request.h"
 
 namespace litepool::server {
 namespace {
@@ -318,7 +318,8 @@ TEST(RequestDecodeTest, LeaseTargets) {
 
 TEST(RequestDecodeTest, AutoModeAndDeclTypes) {
   // A query in mode auto starts on a read handle; an exec, on the writer.
-  Request req = MustDecode(R"({"op":"query","db":"main","mode":"auto","sql":"S","decltypes":true})");
+  Request req =
+      MustDecode(R"({"op":"query","db":"main","mode":"auto","sql":"S","decltypes":true})");
   EXPECT_TRUE(req.auto_mode);
   EXPECT_EQ(req.mode, Mode::kRead);
   EXPECT_TRUE(req.decltypes);

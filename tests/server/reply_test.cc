@@ -1,10 +1,10 @@
 // The reply lines of docs/protocol.md, byte for byte: what clients parse.
 #include "server/reply.h"
 
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <limits>
-
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 namespace litepool::server {
@@ -76,10 +76,14 @@ TEST(ReplyTest, ValuesAsTheProtocolMapsThem) {
 TEST(ReplyTest, InvalidUtf8IsReplacedSoTheLineStaysJson) {
   std::string out;
   ReplyWriter w(&out, "");
-  w.Key("s").String("a\xff" "b");
+  w.Key("s").String(
+      "a\xff"
+      "b");
   w.Finish();
   auto j = nlohmann::json::parse(out);
-  EXPECT_EQ(j["s"], "a\xef\xbf\xbd" "b");
+  EXPECT_EQ(j["s"],
+            "a\xef\xbf\xbd"
+            "b");
 }
 
 TEST(ReplyTest, ResultWriterStreamsColumnsRowsAndDecltypes) {

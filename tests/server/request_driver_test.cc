@@ -28,7 +28,8 @@ class Capture {
     (grant ? granted_ : finished_).push_back(std::move(s));
     cv_.SignalAll();
   }
-  std::optional<Settled> Take(bool grant, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+  std::optional<Settled> Take(bool grant,
+                              std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
     MutexLock lock(&mu_);
     auto deadline = std::chrono::steady_clock::now() + timeout;
     std::deque<Settled>& q = grant ? granted_ : finished_;
@@ -88,7 +89,8 @@ TEST_F(RequestDriverTest, QuickReadSettlesOnTheCallingThread) {
     ASSERT_TRUE(capture.Take(false));
   }
   auto settled = world_.driver()->Start(
-      conn, R"~({"id":7,"op":"query","db":"main","mode":"read","sql":"SELECT v FROM kv WHERE k=?","params":[42]})~");
+      conn,
+      R"~({"id":7,"op":"query","db":"main","mode":"read","sql":"SELECT v FROM kv WHERE k=?","params":[42]})~");
   ASSERT_TRUE(settled.has_value()) << "a point select on an idle handle went to a worker";
   auto reply = Parse(LineOf(*settled));
   EXPECT_EQ(reply["id"], 7);
@@ -119,13 +121,15 @@ TEST_F(RequestDriverTest, QueuedAcquireIsAnsweredThroughGrantedWhenTheHandleIsFr
 
   Capture capture;
   auto conn = Connect(&capture);
-  auto settled = world_.driver()->Start(conn, R"~({"id":"w","op":"acquire","db":"main","mode":"write"})~");
+  auto settled =
+      world_.driver()->Start(conn, R"~({"id":"w","op":"acquire","db":"main","mode":"write"})~");
   ASSERT_TRUE(settled.has_value());
   ASSERT_TRUE(std::holds_alternative<Queued>(*settled));
-  EXPECT_FALSE(capture.Take(true, std::chrono::milliseconds(50))) << "granted while the writer is leased";
+  EXPECT_FALSE(capture.Take(true, std::chrono::milliseconds(50)))
+      << "granted while the writer is leased";
 
-  auto released = Parse(holder.Run(R"~({"op":"release","lease":")~" +
-                                   lease["lease"].get<std::string>() + R"~("})~"));
+  auto released = Parse(
+      holder.Run(R"~({"op":"release","lease":")~" + lease["lease"].get<std::string>() + R"~("})~"));
   ASSERT_TRUE(released["ok"].get<bool>()) << released;
   auto granted = capture.Take(true);
   ASSERT_TRUE(granted);
@@ -152,7 +156,8 @@ TEST_F(RequestDriverTest, DroppingAQueuedTicketWithdrawsTheWait) {
   }  // the ticket goes
   EXPECT_EQ(world_.pool().Snapshot().sides[static_cast<size_t>(Mode::kWrite)].waiters, 0);
   holder.Run(R"~({"op":"release","lease":")~" + lease["lease"].get<std::string>() + R"~("})~");
-  EXPECT_FALSE(capture.Take(true, std::chrono::milliseconds(100))) << "a withdrawn wait was granted";
+  EXPECT_FALSE(capture.Take(true, std::chrono::milliseconds(100)))
+      << "a withdrawn wait was granted";
   EXPECT_EQ(world_.pool().Snapshot().sides[static_cast<size_t>(Mode::kWrite)].idle, 1);
   world_.driver()->Disconnect(*conn);
 }
@@ -165,7 +170,8 @@ TEST_F(RequestDriverTest, AutoOneShotThatWritesMovesToTheWritersQueue) {
   Capture capture;
   auto conn = Connect(&capture);
   auto settled = world_.driver()->Start(
-      conn, R"~({"op":"exec","db":"main","mode":"auto","sql":"INSERT INTO kv VALUES (1000, 'auto')"})~");
+      conn,
+      R"~({"op":"exec","db":"main","mode":"auto","sql":"INSERT INTO kv VALUES (1000, 'auto')"})~");
   // Starts on a read handle (opened on a worker, maybe), finds it writes,
   // and waits for the writer.
   if (!settled) {

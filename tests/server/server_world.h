@@ -4,16 +4,15 @@
 // unit tests of server/ that run requests without starting litepoold.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
-#include <string>
-
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "config/config.h"
 #include "pool/lease_table.h"

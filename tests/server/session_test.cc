@@ -46,7 +46,8 @@ class SessionTest : public ::testing::Test {
   }
 
   void Send(const std::string& bytes) {
-    ASSERT_EQ(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size()));
+    ASSERT_EQ(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(bytes.size()));
   }
 
   // The next reply line, or "" after 5 s.
@@ -128,7 +129,9 @@ TEST_F(SessionTest, RepliesKeepRequestOrderWhicheverThreadAnswers) {
 
 TEST_F(SessionTest, HalfCloseIsAnsweredThenTheSessionCloses) {
   Open();
-  Send("{\"id\":1,\"op\":\"ping\"}\n{\"id\":2,\"op\":\"exec\",\"db\":\"main\",\"sql\":\"SELECT 1\"}\n");
+  Send(
+      "{\"id\":1,\"op\":\"ping\"}\n{\"id\":2,\"op\":\"exec\",\"db\":\"main\",\"sql\":\"SELECT "
+      "1\"}\n");
   ASSERT_EQ(::shutdown(fd_, SHUT_WR), 0);
   EXPECT_EQ(Reply()["id"], 1);
   EXPECT_EQ(Reply()["id"], 2);
@@ -158,8 +161,9 @@ TEST_F(SessionTest, AcquireThatWaitsTooLongAnswersAcquireTimeout) {
   server::InProcessConnection holder(world_.driver(), world_.NextClient(), Millis(1000));
   auto held = nlohmann::json::parse(holder.Run(R"({"op":"acquire","db":"main","mode":"write"})"));
   ASSERT_EQ(held["ok"], true);
-  Send("{\"id\":9,\"op\":\"acquire\",\"db\":\"main\",\"mode\":\"write\",\"wait_ms\":50}\n"
-       "{\"id\":10,\"op\":\"ping\"}\n");
+  Send(
+      "{\"id\":9,\"op\":\"acquire\",\"db\":\"main\",\"mode\":\"write\",\"wait_ms\":50}\n"
+      "{\"id\":10,\"op\":\"ping\"}\n");
   auto timed_out = Reply();
   EXPECT_EQ(timed_out["id"], 9);
   EXPECT_EQ(timed_out["error"]["code"], "acquire_timeout");
