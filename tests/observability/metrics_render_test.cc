@@ -123,7 +123,7 @@ TEST_F(MetricsRenderTest, ScrapeFollowsTheSnapshotOfTheMoment) {
 }
 
 TEST_F(MetricsRenderTest, AcquireCountersByModeAndResult) {
-  PoolEvents* events = metrics_.ForDatabase("main");
+  PoolEvents* events = metrics_.AddDatabase("main");
   events->Acquired(Mode::kWrite, AcquireResult::kOk, 0.002);
   events->Acquired(Mode::kWrite, AcquireResult::kOk, 0.3);
   events->Acquired(Mode::kWrite, AcquireResult::kExhausted, 0);
@@ -147,7 +147,7 @@ TEST_F(MetricsRenderTest, AcquireCountersByModeAndResult) {
 }
 
 TEST_F(MetricsRenderTest, AcquireWaitIsObservedOnlyForGrantedAcquires) {
-  PoolEvents* events = metrics_.ForDatabase("main");
+  PoolEvents* events = metrics_.AddDatabase("main");
   events->Acquired(Mode::kWrite, AcquireResult::kOk, 0.002);
   events->Acquired(Mode::kWrite, AcquireResult::kOk, 0.3);
   events->Acquired(Mode::kWrite, AcquireResult::kTimeout, 7);  // not a wait that ended in a lease
@@ -223,7 +223,7 @@ TEST_F(MetricsRenderTest, ReaperFamilies) {
 }
 
 TEST_F(MetricsRenderTest, DatabaseUpAndBuildInfo) {
-  metrics_.ForDatabase("main")->DatabaseUp(true);
+  metrics_.AddDatabase("main")->DatabaseUp(true);
   metrics_.AddDatabase("logs")->DatabaseUp(false);  // a database a reload brought
   std::string text = metrics_.Render();
   EXPECT_EQ(SortedSamples(text, "litepool_database_up"),

@@ -111,7 +111,7 @@ TEST_F(PoolTest, WaiterThatRefusesIsSkipped) {
   auto pool = MakePool(Writers(1));
   auto h = AcquireNow(pool.get(), Mode::kWrite);
   int refused = 0;
-  ASSERT_EQ(pool->Acquire(Mode::kWrite,
+  ASSERT_EQ(testing::AcquireFor(*pool, Mode::kWrite,
                           [&refused](std::unique_ptr<Handle> handle) {
                             ++refused;  // its client has gone
                             return handle;
