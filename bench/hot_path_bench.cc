@@ -13,6 +13,7 @@
 
 #include "config/config.h"
 #include "pool/clock.h"
+#include "pool/handle_factory.h"
 #include "pool/lease_table.h"
 #include "pool/pool.h"
 #include "pool/pool_events.h"
@@ -263,6 +264,66 @@ void BM_SqlitePointSelect(benchmark::State& state) {
   sqlite3_close(db);
 }
 BENCHMARK(BM_SqlitePointSelect);
+
+// A point select on a read handle opened by the pool's own HandleFactory,
+// with a write handle open beside it, for each file_lock and mmap_size
+// (docs/configuration.md, "file_lock"; bench/RESULTS.md, "Owning the file").
+// Arguments: 0 shared / 1 exclusive, then mmap_size in MiB. Each
+// combination gets its own file: one process never mixes VFSes on a file.
+class NullSink : public RowSink {
+ public:
+  void Columns(const std::vector<std::string_view>&) override {}
+  Status Row(const std::vector<ValueView>& cells) override {
+    benchmark::DoNotOptimize(cells.data());
+    return Status();
+  }
+};
+
+void BM_HandlePointSelect(benchmark::State& state) {
+  DispatchWorld& w = World();
+  if (!w.error.empty()) return state.SkipWithError(w.error.c_str());
+  bool exclusive = state.range(0) != 0;
+  int64_t mmap_mib = state.range(1);
+  std::string path = w.dir + "/handle-" + std::to_string(state.range(0)) + "-" +
+                     std::to_string(mmap_mib) + ".db";
+  std::filesystem::copy_file(w.dir + "/bench.db", path,
+                             std::filesystem::copy_options::overwrite_existing);
+  config::Database cfg;
+  cfg.name = "h";
+  cfg.path = path;
+  cfg.file_lock = exclusive ? config::FileLock::kExclusive : config::FileLock::kShared;
+  cfg.mmap_size = mmap_mib << 20;
+  cfg.pragmas = {{"journal_mode", "wal"}, {"synchronous", "normal"}};
+  std::unique_ptr<Handle> writer, reader;
+  {
+    HandleFactory factory(cfg, RealTime());
+    Status st = factory.Prepare();
+    if (st.ok()) st = factory.Open(Mode::kWrite, &writer);
+    if (st.ok()) st = factory.Open(Mode::kRead, &reader);
+    if (!st.ok()) return state.SkipWithError(st.message().c_str());
+    NullSink sink;
+    StatementOutcome outcome;
+    Params params;
+    params.positional.resize(1);
+    uint64_t key = 1;
+    for (auto _ : state) {
+      key = key * 6364136223846793005ull + 1442695040888963407ull;
+      params.positional[0] = Value(static_cast<int64_t>(key % 100000 + 1));
+      st = reader->Query("SELECT v FROM kv WHERE k=?", params, Millis(0), &sink, &outcome);
+      if (!st.ok()) return state.SkipWithError(st.message().c_str());
+    }
+    reader.reset();
+    writer.reset();
+  }
+  std::filesystem::remove(path);
+}
+BENCHMARK(BM_HandlePointSelect)
+    ->ArgNames({"exclusive", "mmap_mib"})
+    ->Args({0, 0})
+    ->Args({1, 0})
+    ->Args({1, 64})
+    ->Args({1, 256})
+    ->Args({0, 256});
 
 }  // namespace
 }  // namespace litepool

@@ -40,6 +40,21 @@ struct PoolLimits {
   std::vector<std::string> client_pragmas;
 };
 
+// How the daemon holds a database file against other processes
+// (docs/configuration.md, "file_lock"; docs/operations.md, "One owner per file").
+enum class FileLock {
+  // Every connection of the daemon to the file uses SQLite's unix-excl VFS:
+  // one exclusive lock for the process, the WAL index in heap memory.
+  kExclusive,
+  // SQLite's default unix VFS: other processes may read (and write) beside
+  // the daemon.
+  kShared,
+};
+
+// The mmap_size read handles get when a database does not say (measured:
+// bench/RESULTS.md, "Owning the file").
+constexpr int64_t kDefaultMmapSize = 268435456;  // 256 MiB
+
 struct Database {
   std::string name;  // [A-Za-z0-9_-]{1,64}
   // As written; a relative path is relative to the daemon's working
@@ -50,6 +65,12 @@ struct Database {
   // restart after the file was lost serves an error instead of an empty
   // database (docs/configuration.md, "Databases").
   bool create_if_missing = false;
+  // kShared for a read_only database (it is opened read-only, which cannot
+  // hold the file exclusively), kExclusive otherwise unless configured.
+  FileLock file_lock = FileLock::kExclusive;
+  // PRAGMA mmap_size on every read handle, in bytes; 0: reads go through
+  // read(2) into SQLite's page cache.
+  int64_t mmap_size = kDefaultMmapSize;
   PoolLimits limits;
   // Applied in order on every handle that is opened (journal_mode only on
   // the write side, since it is a property of the file). Names are

@@ -161,6 +161,30 @@ void ReadPragmas(ObjectReader* db, Database* database) {
   }
 }
 
+// "exclusive" unless the database is read_only: a connection opened
+// read-only takes SQLite's ordinary shared locks even on unix-excl, so it
+// cannot keep others out (docs/configuration.md, "file_lock").
+void ReadFileLock(ObjectReader* db, Database* database) {
+  database->file_lock = database->read_only ? FileLock::kShared : FileLock::kExclusive;
+  if (!db->ok() || db->Find("file_lock") == nullptr) return;
+  std::string text;
+  db->String("file_lock", &text);
+  if (!db->ok()) return;
+  if (text == "shared") {
+    database->file_lock = FileLock::kShared;
+  } else if (text == "exclusive") {
+    if (database->read_only) {
+      db->Fail("file_lock",
+               "a read_only database is opened read-only and cannot hold its file exclusively; "
+               "use \"shared\" or leave file_lock out");
+      return;
+    }
+    database->file_lock = FileLock::kExclusive;
+  } else {
+    db->Fail("file_lock", "expected one of exclusive, shared, got " + Quote(text));
+  }
+}
+
 void ReadDatabase(ObjectReader* databases, const std::string& name, const Json& value,
                   const PoolLimits& defaults, Database* database) {
   if (!internal::IsDatabaseName(name)) {
@@ -172,7 +196,8 @@ void ReadDatabase(ObjectReader* databases, const std::string& name, const Json& 
     return;
   }
   ObjectReader db = databases->Nested(name, value);
-  std::vector<std::string_view> known = {"path", "read_only", "create_if_missing", "pragmas",
+  std::vector<std::string_view> known = {"path",         "read_only",    "create_if_missing",
+                                         "file_lock",    "mmap_size",    "pragmas",
                                          "allowed_uids"};
   const std::vector<std::string_view>& limit_keys = internal::PoolLimitKeys();
   known.insert(known.end(), limit_keys.begin(), limit_keys.end());
@@ -193,6 +218,11 @@ void ReadDatabase(ObjectReader* databases, const std::string& name, const Json& 
   if (db.ok() && database->read_only && database->create_if_missing) {
     db.Fail("create_if_missing", "a read_only database cannot be created");
   }
+  ReadFileLock(&db, database);
+  // SQLite lowers a larger value to its compile-time maximum (2 GiB in the
+  // usual builds) without a word; the cap here only keeps the arithmetic
+  // sane.
+  db.Int64("mmap_size", 0, int64_t{1} << 40, &database->mmap_size);
   ReadPragmas(&db, database);
   if (db.Find("allowed_uids") != nullptr) {
     std::vector<uint32_t> uids;

@@ -15,6 +15,7 @@
 #include <memory>
 
 #include "log/log.h"
+#include "pool/open_connection.h"
 
 namespace litepool {
 namespace {
@@ -70,9 +71,10 @@ class Copy {
     }
   }
 
-  Status Open(const std::string& source) {
-    int rc = sqlite3_open_v2(source.c_str(), &src_, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
-                             nullptr);
+  Status Open(const std::string& source, config::FileLock lock) {
+    // Opened as the pool opens its read handles (pool/open_connection.h):
+    // a plain read-only connection would loosen the daemon's exclusive lock.
+    int rc = OpenConnection(source, lock, Access::kRead, SQLITE_OPEN_NOMUTEX, &src_);
     if (rc == SQLITE_OK) {
       // The snapshot: a read transaction opened now and held to the end,
       // so every step copies the same state and a writer's commit does not
@@ -144,7 +146,7 @@ Status CopyAndLand(WalState* wal, const std::string& target, const std::function
                    WalEvents* events, BackupOutcome* out) {
   std::string temp = TempName(target);
   Copy copy(temp);
-  Status st = copy.Open(wal->path());
+  Status st = copy.Open(wal->path(), wal->file_lock());
   if (!st.ok()) return st;
   auto last_log = Clock::now();
   for (bool done = false; !done;) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "log/log.h"
+#include "pool/open_connection.h"
 #include "pool/pool.h"
 #include "pool/wal_report.h"
 
@@ -147,8 +148,10 @@ int Checkpointer::RunOnce(TimePoint now) {
 bool Checkpointer::Open(Entry& entry) {
   if (entry.conn != nullptr) return true;
   const std::string& path = entry.wal->path();
-  int rc = sqlite3_open_v2(path.c_str(), &entry.conn,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+  // The pool's VFS: under "exclusive" a connection on another VFS would
+  // take its own fcntl locks beside the process's (pool/open_connection.h).
+  int rc = OpenConnection(path, entry.wal->file_lock(), Access::kWrite, SQLITE_OPEN_NOMUTEX,
+                          &entry.conn);
   std::string mode;
   if (rc == SQLITE_OK) {
     sqlite3_stmt* stmt = nullptr;

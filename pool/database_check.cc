@@ -51,6 +51,15 @@ DatabaseCheck CheckDatabaseFile(const config::Database& db) {
   int rc = sqlite3_open_v2(db.path.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr);
   out.status = rc == SQLITE_OK ? ReadSchema(handle, db.path) : OpenError(handle, rc, db.path);
   sqlite3_close_v2(handle);
+  bool locked = (out.status.sqlite_code() & 0xff) == SQLITE_BUSY;
+  if (locked && !db.read_only && DatabaseFile::LockedByOther(db.path)) {
+    // A daemon serving it under file_lock "exclusive" holds SQLite's lock
+    // too, so it cannot be read from here (docs/operations.md, "One owner
+    // per file"); that daemon has checked it.
+    out.status = Status();
+    out.note = "in use by a running litepoold";
+    return out;
+  }
   if (!out.status.ok() || db.read_only) return out;
   if (::access(db.path.c_str(), W_OK) != 0) {
     out.status = Unavailable(db.path + " is not writable (" + std::strerror(errno) + ")");

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <random>
 
+#include "pool/open_connection.h"
+
 namespace litepool {
 namespace {
 
@@ -66,7 +68,12 @@ HandleFactory::HandleFactory(const config::Database& db, const TimeSource* clock
     : db_(db),
       clock_(clock),
       sandbox_(std::make_shared<SandboxPolicy>(SandboxPolicy{db.limits.client_pragmas})),
-      wal_(std::make_shared<WalState>(db.name, db.path, db.read_only, clock)) {}
+      wal_(std::make_shared<WalState>(db.name, db.path, db.read_only, db.file_lock, clock)) {}
+
+HandleFactory::~HandleFactory() {
+  MutexLock lock(&mu_);
+  sqlite3_close_v2(anchor_);
+}
 
 Millis HandleFactory::JitteredLifetime(Millis max_lifetime, double unit_random) {
   auto jitter = static_cast<Millis::rep>(static_cast<double>(max_lifetime.count()) * kMaxJitter *
@@ -75,20 +82,20 @@ Millis HandleFactory::JitteredLifetime(Millis max_lifetime, double unit_random) 
 }
 
 Status HandleFactory::OpenRaw(Mode mode, bool create, sqlite3** out) {
-  int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
-  if (mode == Mode::kRead || db_.read_only) {
-    flags |= SQLITE_OPEN_READONLY;
-  } else {
-    flags |= SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
-  }
+  bool writes = mode == Mode::kWrite && !db_.read_only;
+  Access access = !writes ? Access::kRead : create ? Access::kCreate : Access::kWrite;
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(db_.path.c_str(), &db, flags, nullptr);
+  int rc = OpenConnection(db_.path, db_.file_lock, access,
+                          SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE, &db);
   if (rc != SQLITE_OK) {
     Status st = OpenError(db, rc, db_.path);
     sqlite3_close_v2(db);
     return st;
   }
-  if (!(flags & SQLITE_OPEN_READONLY) && sqlite3_db_readonly(db, "main") == 1) {
+  // Under "exclusive" a read handle is opened read-write too (query_only):
+  // the same check applies, since the file must be writable for the lock.
+  bool opened_read_write = writes || db_.file_lock == config::FileLock::kExclusive;
+  if (opened_read_write && sqlite3_db_readonly(db, "main") == 1) {
     // SQLite opens a file it may not write read-only, silently; such a
     // write handle would refuse every write until it is closed.
     sqlite3_close_v2(db);
@@ -115,6 +122,14 @@ Status HandleFactory::Prepare() {
     if (!st.ok() || db_.read_only) break;
     if (name == "journal_mode") st = RunPragma(db, name, value, db_.path);
   }
+  if (st.ok() && db_.file_lock == config::FileLock::kExclusive) {
+    // Having read the schema, it holds the process's lock on the file; kept
+    // open, it goes on holding it (and the WAL index) while the pool has no
+    // handle open. The previous anchor (an earlier start, a replaced file)
+    // goes once the new one holds.
+    MutexLock lock(&mu_);
+    std::swap(db, anchor_);
+  }
   sqlite3_close_v2(db);
   return st;
 }
@@ -136,6 +151,16 @@ Status HandleFactory::Open(Mode mode, std::unique_ptr<Handle>* out) {
   sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
   sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
   sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 0);
+  if (mode == Mode::kRead && db_.mmap_size > 0) {
+    // Point reads copy nothing into the page cache: measured in
+    // bench/RESULTS.md, "Owning the file". Before the configured PRAGMAs,
+    // so that an mmap_size among them still has the last word.
+    st = RunPragma(db, "mmap_size", std::to_string(db_.mmap_size), db_.path);
+    if (!st.ok()) {
+      sqlite3_close_v2(db);
+      return st;
+    }
+  }
   for (const auto& [name, value] : db_.pragmas) {
     if (name == "journal_mode") continue;  // a property of the file: set in Prepare()
     st = RunPragma(db, name, value, db_.path);

@@ -25,10 +25,16 @@ Status OpenError(sqlite3* db, int rc, const std::string& path);
 Status ReadSchema(sqlite3* db, const std::string& path);
 
 // Thread-safe: Open() may run on several workers at once. The database
-// configuration is copied at construction.
+// configuration is copied at construction. Under file_lock "exclusive" it
+// also owns the anchor: the connection Prepare() opened, kept idle so that
+// the process's exclusive lock and the in-heap WAL index outlive the last
+// pool handle (docs/configuration.md, "file_lock").
 class HandleFactory {
  public:
   HandleFactory(const config::Database& db, const TimeSource* clock);
+  // Closes the anchor while file_ still holds the daemon's descriptor:
+  // closing that one last would drop SQLite's locks under it (POSIX).
+  ~HandleFactory();
 
   // Opens a handle of `mode` (read handles are opened read-only). Slow: it
   // touches the disk; never call it with a lock held.
@@ -62,6 +68,9 @@ class HandleFactory {
   Mutex mu_;
   std::shared_ptr<const DatabaseFile> file_ GUARDED_BY(mu_);
   uint64_t generation_ GUARDED_BY(mu_) = 0;
+  // The last Prepare()'s connection under kExclusive (never leased, never
+  // used after Prepare()); nullptr otherwise.
+  sqlite3* anchor_ GUARDED_BY(mu_) = nullptr;
 };
 
 }  // namespace litepool

@@ -7,8 +7,13 @@
 
 namespace litepool {
 
-WalState::WalState(std::string db, std::string path, bool read_only, const TimeSource* clock)
-    : db_(std::move(db)), path_(std::move(path)), read_only_(read_only), clock_(clock) {
+WalState::WalState(std::string db, std::string path, bool read_only, config::FileLock file_lock,
+                   const TimeSource* clock)
+    : db_(std::move(db)),
+      path_(std::move(path)),
+      read_only_(read_only),
+      file_lock_(file_lock),
+      clock_(clock) {
   counts_.backup_since = TimePoint::max();
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "base/mutex.h"
+#include "config/config.h"
 #include "pool/clock.h"
 
 struct sqlite3;
@@ -30,7 +31,8 @@ struct WalCounts {
 // another lock; the waker is called with it released.
 class WalState {
  public:
-  WalState(std::string db, std::string path, bool read_only, const TimeSource* clock);
+  WalState(std::string db, std::string path, bool read_only, config::FileLock file_lock,
+           const TimeSource* clock);
   WalState(const WalState&) = delete;
   WalState& operator=(const WalState&) = delete;
 
@@ -53,6 +55,9 @@ class WalState {
   const std::string& path() const { return path_; }
   // A read_only database: the daemon never checkpoints it.
   bool read_only() const { return read_only_; }
+  // How every connection to the file is opened (pool/open_connection.h):
+  // the checkpointer and backups open theirs the same way as the pool.
+  config::FileLock file_lock() const { return file_lock_; }
 
  private:
   static int OnCommit(void* self, sqlite3* db, const char* schema, int frames);
@@ -61,6 +66,7 @@ class WalState {
   const std::string db_;
   const std::string path_;
   const bool read_only_;
+  const config::FileLock file_lock_;
   const TimeSource* const clock_;
 
   mutable Mutex mu_;

@@ -208,6 +208,21 @@ void Daemon::Reload() {
     log::Warn("config_reload_partial")
         .Str("reason", "socket, metrics, admin_uids and backup_dir apply only at start");
   }
+  for (auto& db : next->databases) {
+    for (const auto& o : config_.databases) {
+      if (o.name != db.name || o.path != db.path || o.read_only != db.read_only ||
+          o.file_lock == db.file_lock) {
+        continue;
+      }
+      // The connections of the pool being retired hold the file on one VFS
+      // until they close; a new pool on the other VFS beside them would
+      // break the lock (docs/configuration.md, "file_lock").
+      log::Warn("config_reload_partial")
+          .Str("db", db.name)
+          .Str("reason", "file_lock applies only at start");
+      db.file_lock = o.file_lock;
+    }
+  }
   std::vector<std::string> errors;
   for (const auto& db : next->databases) {
     auto pool = pools_.Find(db.name);
@@ -220,7 +235,8 @@ void Daemon::Reload() {
       continue;
     }
     if (old && (old->path != db.path || old->read_only != db.read_only ||
-                old->create_if_missing != db.create_if_missing || old->pragmas != db.pragmas)) {
+                old->create_if_missing != db.create_if_missing || old->pragmas != db.pragmas ||
+                old->mmap_size != db.mmap_size)) {
       // A different file or different handle settings: a new pool, opened
       // and checked before the old one is retired, which keeps serving if
       // the new one cannot open.

@@ -410,6 +410,40 @@ TEST_F(ConfigTest, CreateIfMissingIsOffByDefaultAndNotForReadOnly) {
       "databases.a.create_if_missing", "a read_only database cannot be created");
 }
 
+TEST_F(ConfigTest, FileLockIsExclusiveByDefaultSharedForReadOnly) {
+  std::optional<Config> config = Load(R"({"databases": {"a": {"path": "a.db"},
+      "b": {"path": "b.db", "file_lock": "shared"},
+      "c": {"path": "c.db", "file_lock": "exclusive"},
+      "d": {"path": "d.db", "read_only": true},
+      "e": {"path": "e.db", "read_only": true, "file_lock": "shared"}}})");
+  ASSERT_TRUE(config) << error_;
+  EXPECT_EQ(config->databases[0].file_lock, FileLock::kExclusive);
+  EXPECT_EQ(config->databases[1].file_lock, FileLock::kShared);
+  EXPECT_EQ(config->databases[2].file_lock, FileLock::kExclusive);
+  EXPECT_EQ(config->databases[3].file_lock, FileLock::kShared);
+  EXPECT_EQ(config->databases[4].file_lock, FileLock::kShared);
+  EXPECT_EQ(EmbeddedDefault().databases[0].file_lock, FileLock::kExclusive);
+  ExpectRefused(R"({"databases": {"a": {"path": "a.db", "file_lock": "excl"}}})",
+                "databases.a.file_lock", "expected one of exclusive, shared, got \"excl\"");
+  ExpectRefused(R"({"databases": {"a": {"path": "a.db", "file_lock": true}}})",
+                "databases.a.file_lock", "expected a string");
+  ExpectRefused(R"({"databases": {"a": {"path": "a.db", "read_only": true, "file_lock": "exclusive"}}})",
+                "databases.a.file_lock", "a read_only database is opened read-only");
+}
+
+TEST_F(ConfigTest, MmapSizeDefaultsAndLimits) {
+  std::optional<Config> config = Load(R"({"databases": {"a": {"path": "a.db"},
+      "b": {"path": "b.db", "mmap_size": 0}, "c": {"path": "c.db", "mmap_size": 67108864}}})");
+  ASSERT_TRUE(config) << error_;
+  EXPECT_EQ(config->databases[0].mmap_size, kDefaultMmapSize);
+  EXPECT_EQ(config->databases[1].mmap_size, 0);
+  EXPECT_EQ(config->databases[2].mmap_size, 67108864);
+  ExpectRefused(R"({"databases": {"a": {"path": "a.db", "mmap_size": -1}}})",
+                "databases.a.mmap_size", "must be >= 0");
+  ExpectRefused(R"({"databases": {"a": {"path": "a.db", "mmap_size": "256M"}}})",
+                "databases.a.mmap_size", "expected an integer");
+}
+
 TEST_F(ConfigTest, WritableDatabaseMayNotExistYet) {
   std::string missing = dir_.path() + "/new.db";
   std::optional<Config> config = Load(R"({"databases": {"new": {"path": ")" + missing + R"("}}})");

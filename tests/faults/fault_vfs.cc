@@ -106,11 +106,13 @@ const sqlite3_io_methods kMethods = {
     ShmMap,   ShmLock,   ShmBarrier,   ShmUnmap, Fetch,             Unfetch,
 };
 
-int Open(sqlite3_vfs*, const char* name, sqlite3_file* f, int flags, int* out_flags) {
+int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* f, int flags, int* out_flags) {
   FaultFile* self = Self(f);
   self->path = name;
   self->base.pMethods = nullptr;
-  int rc = g_real->xOpen(g_real, name, self->real(), flags, out_flags);
+  // The VFS this one wraps: the default, or unix-excl (file_lock "exclusive").
+  auto* real = static_cast<sqlite3_vfs*>(vfs->pAppData);
+  int rc = real->xOpen(real, name, self->real(), flags, out_flags);
   if (self->real()->pMethods != nullptr) self->base.pMethods = &kMethods;
   return rc;
 }
@@ -136,6 +138,33 @@ int CurrentTimeInt64(sqlite3_vfs*, sqlite3_int64* out) {
 }
 
 sqlite3_vfs g_vfs;
+sqlite3_vfs g_excl;  // the same over unix-excl, which the daemon asks for by name
+
+// A wrapper of `real` named `name`.
+sqlite3_vfs Wrap(sqlite3_vfs* real, const char* name) {
+  sqlite3_vfs vfs = *real;
+  vfs.szOsFile = static_cast<int>(sizeof(FaultFile)) + real->szOsFile;
+  vfs.zName = name;
+  vfs.pNext = nullptr;
+  vfs.pAppData = real;
+  vfs.xOpen = Open;
+  vfs.xDelete = Delete;
+  vfs.xAccess = Access;
+  vfs.xFullPathname = FullPathname;
+  vfs.xDlOpen = DlOpen;
+  vfs.xDlError = DlError;
+  vfs.xDlSym = DlSym;
+  vfs.xDlClose = DlClose;
+  vfs.xRandomness = Randomness;
+  vfs.xSleep = Sleep;
+  vfs.xCurrentTime = CurrentTime;
+  vfs.xGetLastError = GetLastError;
+  vfs.xCurrentTimeInt64 = CurrentTimeInt64;
+  vfs.xSetSystemCall = nullptr;
+  vfs.xGetSystemCall = nullptr;
+  vfs.xNextSystemCall = nullptr;
+  return vfs;
+}
 
 // Registers the VFS before main() when the test asked for it.
 struct Registration {
@@ -149,27 +178,14 @@ struct Registration {
     if (page == MAP_FAILED) std::abort();
     g_control = static_cast<FaultControl*>(page);
     g_real = sqlite3_vfs_find(nullptr);
-    g_vfs = *g_real;
-    g_vfs.szOsFile = static_cast<int>(sizeof(FaultFile)) + g_real->szOsFile;
-    g_vfs.zName = "litepool-faults";
-    g_vfs.pNext = nullptr;
-    g_vfs.xOpen = Open;
-    g_vfs.xDelete = Delete;
-    g_vfs.xAccess = Access;
-    g_vfs.xFullPathname = FullPathname;
-    g_vfs.xDlOpen = DlOpen;
-    g_vfs.xDlError = DlError;
-    g_vfs.xDlSym = DlSym;
-    g_vfs.xDlClose = DlClose;
-    g_vfs.xRandomness = Randomness;
-    g_vfs.xSleep = Sleep;
-    g_vfs.xCurrentTime = CurrentTime;
-    g_vfs.xGetLastError = GetLastError;
-    g_vfs.xCurrentTimeInt64 = CurrentTimeInt64;
-    g_vfs.xSetSystemCall = nullptr;
-    g_vfs.xGetSystemCall = nullptr;
-    g_vfs.xNextSystemCall = nullptr;
+    sqlite3_vfs* excl = sqlite3_vfs_find("unix-excl");
+    if (excl == nullptr) std::abort();
+    g_vfs = Wrap(g_real, "litepool-faults");
+    // Same name: registered after the default, it comes before the real
+    // unix-excl in SQLite's list, so sqlite3_vfs_find("unix-excl") finds it.
+    g_excl = Wrap(excl, "unix-excl");
     if (sqlite3_vfs_register(&g_vfs, /*makeDflt=*/1) != SQLITE_OK) std::abort();
+    if (sqlite3_vfs_register(&g_excl, /*makeDflt=*/0) != SQLITE_OK) std::abort();
   }
 } g_registration;
 

@@ -1,7 +1,8 @@
 // Storage broken the way operators break it, under the real litepoold: a
 // full tmpfs, permissions taken away, the file removed or replaced, a
 // corrupt file beside a healthy one (at start and on reload), a crash that
-// leaves a hot journal, two daemons on one file. Each: the client's code,
+// leaves a hot journal, two daemons on one file, a sqlite3 process beside
+// the daemon under each file_lock. Each: the client's code,
 // the log line, the metric, the other databases undisturbed, and the
 // recovery once the cause is fixed.
 #include <sqlite3.h>
@@ -53,6 +54,12 @@ class RealWorldTest : public FaultTest {
     return Metric("litepool_database_up", {{"db", db}}).value_or(-1);
   }
   std::string Path(const std::string& name) { return daemon_.dir() + "/" + name; }
+  // The sqlite3 command-line shell reading `file` (stdout and stderr
+  // together), the way a stray process beside the daemon would.
+  std::string Sqlite3Cli(const std::string& file, const std::string& sql) {
+    ProcessResult r = RunProcess({"/usr/bin/sqlite3", file, sql});
+    return r.out + r.err;
+  }
 };
 
 TEST_F(RealWorldTest, FullTmpfsIsDiskFullAndWritesResumeWhenFreed) {
@@ -267,6 +274,75 @@ TEST_F(RealWorldTest, SecondDaemonOnTheSameFileIsRefusedThatDatabase) {
   EXPECT_TRUE(Eventually([&] {
     return IsOk(LineClient(second.socket_path()).Call({{"op", "query"}, {"db", "main"}, {"sql", "SELECT count(*) FROM t"}}));
   }, milliseconds(5000)));
+}
+
+// file_lock "exclusive" (the default): no other process reads the file
+// while the daemon runs, whatever its handles are doing; a stop releases
+// the file and a restart takes it back. docs/operations.md, "One owner per
+// file".
+TEST_F(RealWorldTest, ExclusiveFileLockKeepsTheSqlite3ShellOutUntilTheDaemonStops) {
+  if (::access("/usr/bin/sqlite3", X_OK) != 0) GTEST_SKIP() << "no sqlite3 shell";
+  for (std::string journal : {"wal", "delete"}) {
+    SCOPED_TRACE(journal);
+    json overrides = {{"databases", {{"main", {{"pragmas", {{"journal_mode", journal}}}}}}}};
+    ASSERT_TRUE(daemon_.Start(overrides));
+    ASSERT_TRUE(IsOk(Call({{"op", "exec"}, {"db", "main"},
+                           {"sql", "CREATE TABLE IF NOT EXISTS t(k INTEGER PRIMARY KEY, v TEXT)"}})));
+    ASSERT_TRUE(IsOk(Insert("main", 1)));
+    // A read handle is open and has read: it must not loosen the lock (a
+    // connection opened read-only would, by POSIX lock replacement).
+    int rows = 1;
+    ASSERT_EQ(Count("main"), rows);
+    std::string out = Sqlite3Cli(Path("main.db"), "SELECT count(*) FROM t");
+    EXPECT_NE(out.find("database is locked"), std::string::npos) << out;
+    // Writes, checkpoints and a truncate go on beside the refused shell.
+    for (int k = 10; k < 20; ++k) ASSERT_TRUE(IsOk(Insert("main", k)));
+    rows += 10;
+    EXPECT_EQ(Count("main"), rows);
+    out = Sqlite3Cli(Path("main.db"), "SELECT max(k) FROM t");
+    EXPECT_NE(out.find("database is locked"), std::string::npos) << out;
+    // Stopped, the daemon no longer owns the file: the shell reads it all.
+    ASSERT_EQ(daemon_.Stop(), 0);
+    EXPECT_EQ(Sqlite3Cli(Path("main.db"), "SELECT count(*) FROM t"), std::to_string(rows) + "\n");
+    // Restarted, it owns it again.
+    ASSERT_TRUE(daemon_.Start(overrides));
+    EXPECT_EQ(Count("main"), rows);
+    out = Sqlite3Cli(Path("main.db"), "SELECT count(*) FROM t");
+    EXPECT_NE(out.find("database is locked"), std::string::npos) << out;
+    ASSERT_EQ(daemon_.Stop(), 0);
+    ASSERT_EQ(Sqlite3Cli(Path("main.db"), "DROP TABLE t"), "");
+  }
+}
+
+// file_lock "shared": today's behaviour, for tools that read beside the
+// daemon; and a read_only database, which is always shared.
+TEST_F(RealWorldTest, SharedFileLockLetsTheSqlite3ShellRead) {
+  if (::access("/usr/bin/sqlite3", X_OK) != 0) GTEST_SKIP() << "no sqlite3 shell";
+  MakeDatabase(Path("audit.db"), 4);
+  ASSERT_TRUE(daemon_.Start({{"databases", {{"main", {{"file_lock", "shared"}}},
+                                            {"audit", {{"path", Path("audit.db")}, {"read_only", true}}}}}}));
+  ASSERT_TRUE(IsOk(Call({{"op", "exec"}, {"db", "main"},
+                         {"sql", "CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT)"}})));
+  for (int k = 1; k <= 3; ++k) ASSERT_TRUE(IsOk(Insert("main", k)));
+  EXPECT_EQ(Count("main"), 3);
+  EXPECT_EQ(Sqlite3Cli(Path("main.db"), "SELECT count(*) FROM t"), "3\n");
+  // The read_only database serves reads while another process writes it.
+  EXPECT_EQ(Count("audit"), 4);
+  EXPECT_EQ(Sqlite3Cli(Path("audit.db"), "INSERT INTO t VALUES (5, 'v'); SELECT count(*) FROM t"), "5\n");
+  EXPECT_EQ(Count("audit"), 5);
+  json write = Query("audit", "INSERT INTO t VALUES (6, 'v')");
+  EXPECT_EQ(Code(write), "read_only") << write.dump();
+}
+
+// Under "exclusive" a read lease is still read-only (PRAGMA query_only on a
+// read-write connection), and a backup copies the file.
+TEST_F(RealWorldTest, ExclusiveReadLeasesStayReadOnly) {
+  ASSERT_TRUE(daemon_.Start());
+  ASSERT_TRUE(IsOk(Call({{"op", "exec"}, {"db", "main"},
+                         {"sql", "CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT)"}})));
+  json write = Query("main", "INSERT INTO t VALUES (1, 'v')", "read");
+  EXPECT_EQ(Code(write), "read_only") << write.dump();
+  EXPECT_EQ(Count("main"), 0);
 }
 
 }  // namespace
