@@ -284,8 +284,8 @@ void BM_HandlePointSelect(benchmark::State& state) {
   if (!w.error.empty()) return state.SkipWithError(w.error.c_str());
   bool exclusive = state.range(0) != 0;
   int64_t mmap_mib = state.range(1);
-  std::string path = w.dir + "/handle-" + std::to_string(state.range(0)) + "-" +
-                     std::to_string(mmap_mib) + ".db";
+  std::string path =
+      w.dir + "/handle-" + std::to_string(state.range(0)) + "-" + std::to_string(mmap_mib) + ".db";
   std::filesystem::copy_file(w.dir + "/bench.db", path,
                              std::filesystem::copy_options::overwrite_existing);
   config::Database cfg;

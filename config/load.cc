@@ -196,9 +196,8 @@ void ReadDatabase(ObjectReader* databases, const std::string& name, const Json& 
     return;
   }
   ObjectReader db = databases->Nested(name, value);
-  std::vector<std::string_view> known = {"path",         "read_only",    "create_if_missing",
-                                         "file_lock",    "mmap_size",    "pragmas",
-                                         "allowed_uids"};
+  std::vector<std::string_view> known = {"path",      "read_only", "create_if_missing", "file_lock",
+                                         "mmap_size", "pragmas",   "allowed_uids"};
   const std::vector<std::string_view>& limit_keys = internal::PoolLimitKeys();
   known.insert(known.end(), limit_keys.begin(), limit_keys.end());
   db.RefuseUnknownKeys(known);

@@ -83,15 +83,15 @@ class Copy {
                         nullptr);
     }
     if (rc != SQLITE_OK) return Sql(src_, "cannot read " + source);
-    rc = sqlite3_open_v2(temp_.c_str(), &dest_,
-                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_EXCLUSIVE |
-                             SQLITE_OPEN_NOMUTEX,
-                         nullptr);
+    rc = sqlite3_open_v2(
+        temp_.c_str(), &dest_,
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_EXCLUSIVE | SQLITE_OPEN_NOMUTEX,
+        nullptr);
     // No journal and no syncs while copying: the file is thrown away on
     // any failure, and synced once, whole, before it is renamed.
     if (rc == SQLITE_OK) {
-      rc = sqlite3_exec(dest_, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF", nullptr,
-                        nullptr, nullptr);
+      rc = sqlite3_exec(dest_, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF", nullptr, nullptr,
+                        nullptr);
     }
     if (rc != SQLITE_OK) return Sql(dest_, "cannot create " + temp_);
     backup_ = sqlite3_backup_init(dest_, "main", src_, "main");
@@ -226,7 +226,7 @@ Status RunBackup(WalState* wal, const std::string& target, const std::function<b
   Status st = CopyAndLand(wal, target, cancelled, events, out);
   wal->BackupEnded();
   out->seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  BackupResult result = st.ok() ? BackupResult::kOk
+  BackupResult result = st.ok()                            ? BackupResult::kOk
                         : st.code() == Code::kShuttingDown ? BackupResult::kCancelled
                                                            : BackupResult::kError;
   events->BackupProgress(0, 0);

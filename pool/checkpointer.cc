@@ -35,9 +35,12 @@ constexpr int64_t kRestartAfter = 2;
 
 int SqliteMode(CheckpointMode mode) {
   switch (mode) {
-    case CheckpointMode::kPassive: return SQLITE_CHECKPOINT_PASSIVE;
-    case CheckpointMode::kRestart: return SQLITE_CHECKPOINT_RESTART;
-    case CheckpointMode::kTruncate: return SQLITE_CHECKPOINT_TRUNCATE;
+    case CheckpointMode::kPassive:
+      return SQLITE_CHECKPOINT_PASSIVE;
+    case CheckpointMode::kRestart:
+      return SQLITE_CHECKPOINT_RESTART;
+    case CheckpointMode::kTruncate:
+      return SQLITE_CHECKPOINT_TRUNCATE;
   }
   return SQLITE_CHECKPOINT_PASSIVE;
 }
@@ -57,13 +60,13 @@ CheckpointResult Classify(int rc, int log_frames, int checkpointed) {
 struct Checkpointer::Entry {
   std::shared_ptr<WalState> wal;
   WalEvents* events = nullptr;
-  sqlite3* conn = nullptr;  // opened on the first pass
-  uint64_t generation = 0;  // of the pool when `conn` was opened
-  bool disabled = false;    // not in WAL mode
-  bool open_failed = false;  // the last open failed (logged once); retried each pass
-  int64_t wake_frames = 0;  // the threshold given to wal->SetWake
-  TimePoint retry_at;       // no checkpoint before (after a blocked one)
-  TimePoint truncated_after;  // the last commit a truncate already followed
+  sqlite3* conn = nullptr;     // opened on the first pass
+  uint64_t generation = 0;     // of the pool when `conn` was opened
+  bool disabled = false;       // not in WAL mode
+  bool open_failed = false;    // the last open failed (logged once); retried each pass
+  int64_t wake_frames = 0;     // the threshold given to wal->SetWake
+  TimePoint retry_at;          // no checkpoint before (after a blocked one)
+  TimePoint truncated_after;   // the last commit a truncate already followed
   bool blocked_named = false;  // a blocked stretch with no lease was logged
   TimePoint blocked_since;     // TimePoint() when the last checkpoint finished
   std::set<LeaseId> named;     // leases already logged as holding a snapshot
@@ -73,7 +76,10 @@ struct Checkpointer::Entry {
 
 Checkpointer::Checkpointer(PoolSet* pools, LeaseTable* leases, const TimeSource* clock,
                            EventsFor events, Millis interval)
-    : pools_(pools), leases_(leases), clock_(clock), events_(std::move(events)),
+    : pools_(pools),
+      leases_(leases),
+      clock_(clock),
+      events_(std::move(events)),
       interval_(interval) {}
 
 Checkpointer::~Checkpointer() { Stop(); }
@@ -246,8 +252,8 @@ int Checkpointer::Visit(Pool& pool, Entry& entry, TimePoint now) {
   return ran;
 }
 
-void Checkpointer::Settle(Entry& entry, CheckpointResult result,
-                          const config::PoolLimits& limits, TimePoint now) {
+void Checkpointer::Settle(Entry& entry, CheckpointResult result, const config::PoolLimits& limits,
+                          TimePoint now) {
   if (result == CheckpointResult::kDone) {
     entry.named.clear();
     entry.blocked_named = false;
@@ -268,8 +274,8 @@ CheckpointResult Checkpointer::Run(Entry& entry, CheckpointMode mode) {
   int concurrent = in_flight_.fetch_add(1) + 1;
   auto start = Clock::now();
   int log_frames = -1, checkpointed = -1;
-  int rc = sqlite3_wal_checkpoint_v2(entry.conn, "main", SqliteMode(mode), &log_frames,
-                                     &checkpointed);
+  int rc =
+      sqlite3_wal_checkpoint_v2(entry.conn, "main", SqliteMode(mode), &log_frames, &checkpointed);
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   in_flight_.fetch_sub(1);
   CheckpointResult result = Classify(rc, log_frames, checkpointed);

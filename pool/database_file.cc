@@ -15,8 +15,8 @@ DatabaseFile::DatabaseFile(std::string path, int fd, dev_t dev, ino_t ino)
 
 DatabaseFile::~DatabaseFile() { ::close(fd_); }  // releases the lock
 
-Status DatabaseFile::Claim(const std::string& path, bool create,
-                           std::shared_ptr<DatabaseFile>* out, bool* created) {
+Status DatabaseFile::Claim(const std::string& path, bool create, std::shared_ptr<DatabaseFile>* out,
+                           bool* created) {
   *created = false;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0 && errno == ENOENT && create) {
@@ -29,8 +29,9 @@ Status DatabaseFile::Claim(const std::string& path, bool create,
     int err = errno;
     if (err == ENOENT) {
       return Status(Code::kDatabaseUnavailable,
-                    path + " does not exist (create_if_missing is false, so a lost file is not "
-                           "silently replaced by an empty database)");
+                    path +
+                        " does not exist (create_if_missing is false, so a lost file is not "
+                        "silently replaced by an empty database)");
     }
     return Status(Code::kStorageError, "cannot open " + path + ErrnoSuffix(err));
   }
@@ -39,8 +40,9 @@ Status DatabaseFile::Claim(const std::string& path, bool create,
     ::close(fd);
     if (err == EWOULDBLOCK) {
       return Status(Code::kDatabaseUnavailable,
-                    path + " is in use by another litepoold (it holds the daemon's lock on the "
-                           "file); one daemon per database file");
+                    path +
+                        " is in use by another litepoold (it holds the daemon's lock on the "
+                        "file); one daemon per database file");
     }
     return Status(Code::kStorageError, "cannot lock " + path + ErrnoSuffix(err));
   }

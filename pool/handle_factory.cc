@@ -99,10 +99,10 @@ Status HandleFactory::OpenRaw(Mode mode, bool create, sqlite3** out) {
     // SQLite opens a file it may not write read-only, silently; such a
     // write handle would refuse every write until it is closed.
     sqlite3_close_v2(db);
-    return Status(Code::kStorageError,
-                  "cannot open " + db_.path +
-                      " for writing: not writable (permissions or a read-only mount)",
-                  SQLITE_READONLY);
+    return Status(
+        Code::kStorageError,
+        "cannot open " + db_.path + " for writing: not writable (permissions or a read-only mount)",
+        SQLITE_READONLY);
   }
   *out = db;
   return Status();

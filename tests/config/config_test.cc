@@ -427,8 +427,9 @@ TEST_F(ConfigTest, FileLockIsExclusiveByDefaultSharedForReadOnly) {
                 "databases.a.file_lock", "expected one of exclusive, shared, got \"excl\"");
   ExpectRefused(R"({"databases": {"a": {"path": "a.db", "file_lock": true}}})",
                 "databases.a.file_lock", "expected a string");
-  ExpectRefused(R"({"databases": {"a": {"path": "a.db", "read_only": true, "file_lock": "exclusive"}}})",
-                "databases.a.file_lock", "a read_only database is opened read-only");
+  ExpectRefused(
+      R"({"databases": {"a": {"path": "a.db", "read_only": true, "file_lock": "exclusive"}}})",
+      "databases.a.file_lock", "a read_only database is opened read-only");
 }
 
 TEST_F(ConfigTest, MmapSizeDefaultsAndLimits) {

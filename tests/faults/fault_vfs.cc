@@ -32,7 +32,8 @@ FaultFile* Self(sqlite3_file* f) { return reinterpret_cast<FaultFile*>(f); }
 int Injected(FaultFile* f, FaultOp op) {
   FaultControl* c = g_control;
   if (c->op.load() != static_cast<int32_t>(op)) return SQLITE_OK;
-  if (c->path_filter[0] != '\0' && (f->path == nullptr || std::strstr(f->path, c->path_filter) == nullptr)) {
+  if (c->path_filter[0] != '\0' &&
+      (f->path == nullptr || std::strstr(f->path, c->path_filter) == nullptr)) {
     return SQLITE_OK;
   }
   int32_t left = c->remaining.load();
@@ -68,7 +69,9 @@ int Sync(sqlite3_file* f, int flags) {
 int FileSize(sqlite3_file* f, sqlite3_int64* size) {
   return Self(f)->real()->pMethods->xFileSize(Self(f)->real(), size);
 }
-int Lock(sqlite3_file* f, int level) { return Self(f)->real()->pMethods->xLock(Self(f)->real(), level); }
+int Lock(sqlite3_file* f, int level) {
+  return Self(f)->real()->pMethods->xLock(Self(f)->real(), level);
+}
 int Unlock(sqlite3_file* f, int level) {
   return Self(f)->real()->pMethods->xUnlock(Self(f)->real(), level);
 }
@@ -101,9 +104,25 @@ int Unfetch(sqlite3_file* f, sqlite3_int64 off, void* p) {
 }
 
 const sqlite3_io_methods kMethods = {
-    3,        Close,     Read,         Write,    Truncate,          Sync,         FileSize,
-    Lock,     Unlock,    CheckReservedLock,      FileControl,       SectorSize,   DeviceCharacteristics,
-    ShmMap,   ShmLock,   ShmBarrier,   ShmUnmap, Fetch,             Unfetch,
+    3,
+    Close,
+    Read,
+    Write,
+    Truncate,
+    Sync,
+    FileSize,
+    Lock,
+    Unlock,
+    CheckReservedLock,
+    FileControl,
+    SectorSize,
+    DeviceCharacteristics,
+    ShmMap,
+    ShmLock,
+    ShmBarrier,
+    ShmUnmap,
+    Fetch,
+    Unfetch,
 };
 
 int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* f, int flags, int* out_flags) {
@@ -127,7 +146,9 @@ int FullPathname(sqlite3_vfs*, const char* name, int n, char* out) {
 }
 void* DlOpen(sqlite3_vfs*, const char* name) { return g_real->xDlOpen(g_real, name); }
 void DlError(sqlite3_vfs*, int n, char* out) { g_real->xDlError(g_real, n, out); }
-void (*DlSym(sqlite3_vfs*, void* h, const char* sym))(void) { return g_real->xDlSym(g_real, h, sym); }
+void (*DlSym(sqlite3_vfs*, void* h, const char* sym))(void) {
+  return g_real->xDlSym(g_real, h, sym);
+}
 void DlClose(sqlite3_vfs*, void* h) { g_real->xDlClose(g_real, h); }
 int Randomness(sqlite3_vfs*, int n, char* out) { return g_real->xRandomness(g_real, n, out); }
 int Sleep(sqlite3_vfs*, int us) { return g_real->xSleep(g_real, us); }

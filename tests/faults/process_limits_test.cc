@@ -36,7 +36,8 @@ bool Pings(const std::string& socket) {
   bool ok = true;
   const char ping[] = "{\"op\":\"ping\"}\n";
   // MSG_NOSIGNAL: a client the daemon refused may be closed already.
-  ok = ok && ::send(fd, ping, sizeof(ping) - 1, MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof(ping) - 1);
+  ok = ok &&
+       ::send(fd, ping, sizeof(ping) - 1, MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof(ping) - 1);
   char buf[64] = {};
   ok = ok && ::read(fd, buf, sizeof(buf) - 1) > 0 && std::strstr(buf, "\"ok\":true") != nullptr;
   ::close(fd);
@@ -74,7 +75,8 @@ TEST_F(ProcessLimitsTest, OutOfFileDescriptorsRefusesWithAReasonAndKeepsMetrics)
   // The metrics endpoint still answers with the table full.
   HttpResponse metrics = HttpGet(daemon_.metrics_port(), "/metrics");
   EXPECT_EQ(metrics.status, 200);
-  EXPECT_NE(metrics.body.find("litepool_clients_connected " + std::to_string(admitted)), std::string::npos)
+  EXPECT_NE(metrics.body.find("litepool_clients_connected " + std::to_string(admitted)),
+            std::string::npos)
       << "admitted " << admitted;
   // Clients that leave make room again.
   clients.clear();
@@ -82,7 +84,8 @@ TEST_F(ProcessLimitsTest, OutOfFileDescriptorsRefusesWithAReasonAndKeepsMetrics)
   EXPECT_TRUE(Eventually([&] { return Pings(daemon_.socket_path()); }));
   std::string log = daemon_.LogText();
   size_t accept_lines = 0;
-  for (size_t at = log.find("accept_failed"); at != std::string::npos; at = log.find("accept_failed", at + 1)) {
+  for (size_t at = log.find("accept_failed"); at != std::string::npos;
+       at = log.find("accept_failed", at + 1)) {
     ++accept_lines;
   }
   EXPECT_LE(accept_lines, 1u) << log;
@@ -137,7 +140,8 @@ TEST_F(ProcessLimitsTest, RefusedHugeResultsStayBoundedAndMemoryComesBack) {
   const std::string huge =
       "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 100000) "
       "SELECT x, printf('%0200d', x) FROM c";
-  json small = Connect().Call({{"op", "query"}, {"db", "main"}, {"mode", "read"}, {"sql", "SELECT 1"}});
+  json small =
+      Connect().Call({{"op", "query"}, {"db", "main"}, {"mode", "read"}, {"sql", "SELECT 1"}});
   ASSERT_TRUE(IsOk(small));
   pid_t pid = daemon_.pid();
   int64_t idle_rss = StatusKiB(pid, "VmRSS");

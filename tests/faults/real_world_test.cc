@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <iostream>
 #include <fstream>
+#include <iostream>
 #include <string>
 
 #include "tests/faults/fault_fixture.h"
@@ -44,7 +44,8 @@ class RealWorldTest : public FaultTest {
     return Call({{"op", "query"}, {"db", db}, {"mode", mode}, {"sql", sql}});
   }
   json Insert(const std::string& db, int k) {
-    return Call({{"op", "query"}, {"db", db}, {"sql", "INSERT INTO t VALUES (?, 'v')"}, {"params", {k}}});
+    return Call(
+        {{"op", "query"}, {"db", db}, {"sql", "INSERT INTO t VALUES (?, 'v')"}, {"params", {k}}});
   }
   int Count(const std::string& db) {
     json r = Query(db, "SELECT count(*) FROM t", "read");
@@ -72,14 +73,18 @@ TEST_F(RealWorldTest, FullTmpfsIsDiskFullAndWritesResumeWhenFreed) {
     std::string path;
     ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
   } unmount{mnt};
-  ASSERT_TRUE(daemon_.Start({{"databases", {{"small", {{"path", mnt + "/small.db"},
-                                                        {"create_if_missing", true}}}}}}));
-  ASSERT_TRUE(IsOk(Call({{"op", "exec"}, {"db", "small"}, {"sql", "CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT)"}})));
+  ASSERT_TRUE(daemon_.Start(
+      {{"databases", {{"small", {{"path", mnt + "/small.db"}, {"create_if_missing", true}}}}}}));
+  ASSERT_TRUE(IsOk(Call({{"op", "exec"},
+                         {"db", "small"},
+                         {"sql", "CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT)"}})));
   WriteFile(mnt + "/filler", std::string(700 << 10, 'x'));
   json reply;
   int acked = 0;
   for (int k = 1; k < 2000; ++k) {
-    reply = Call({{"op", "query"}, {"db", "small"}, {"sql", "INSERT INTO t VALUES (?, zeroblob(4000))"},
+    reply = Call({{"op", "query"},
+                  {"db", "small"},
+                  {"sql", "INSERT INTO t VALUES (?, zeroblob(4000))"},
                   {"params", {k}}});
     if (!IsOk(reply)) break;
     ++acked;
@@ -87,11 +92,14 @@ TEST_F(RealWorldTest, FullTmpfsIsDiskFullAndWritesResumeWhenFreed) {
   ASSERT_EQ(Code(reply), "disk_full") << reply.dump();
   EXPECT_EQ(reply["error"]["sqlite_code"], 13);
   EXPECT_TRUE(daemon_.WaitForLog("\"kind\":\"disk_full\""));
-  EXPECT_GE(Metric("litepool_storage_faults_total", {{"db", "small"}, {"kind", "disk_full"}}).value_or(0), 1);
+  EXPECT_GE(
+      Metric("litepool_storage_faults_total", {{"db", "small"}, {"kind", "disk_full"}}).value_or(0),
+      1);
   // The other database does not notice.
   EXPECT_TRUE(IsOk(Query("main", "SELECT 1")));
   ::unlink((mnt + "/filler").c_str());
-  EXPECT_TRUE(IsOk(Call({{"op", "query"}, {"db", "small"}, {"sql", "INSERT INTO t VALUES (100000, 'after')"}})));
+  EXPECT_TRUE(IsOk(
+      Call({{"op", "query"}, {"db", "small"}, {"sql", "INSERT INTO t VALUES (100000, 'after')"}})));
   json count = Call({{"op", "query"}, {"db", "small"}, {"sql", "SELECT count(*) FROM t"}});
   EXPECT_EQ(count["rows"][0][0], acked + 1);
 }
@@ -106,8 +114,8 @@ TEST_F(RealWorldTest, UnwritableFileThenPermissionsRestored) {
   ::chown((db + "-shm").c_str(), 65534, 65534);
   ::chmod(db.c_str(), 0444);
   daemon_.SetPrefix({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"});
-  ASSERT_TRUE(daemon_.Start({{"reaper_interval_ms", 50},
-                             {"defaults", {{"min_idle", 0}, {"idle_timeout_ms", 100}}}}));
+  ASSERT_TRUE(daemon_.Start(
+      {{"reaper_interval_ms", 50}, {"defaults", {{"min_idle", 0}, {"idle_timeout_ms", 100}}}}));
   // Not writable at start: down, with the reason, until fixed.
   json reply = Insert("main", 10);
   EXPECT_EQ(Code(reply), "database_unavailable") << reply.dump();
@@ -125,8 +133,8 @@ TEST_F(RealWorldTest, UnwritableFileThenPermissionsRestored) {
 TEST_F(RealWorldTest, RemovedFileRefusesWritesAndIsNeverSilentlyRecreated) {
   std::string db = Path("main.db");
   MakeDatabase(db, 3);
-  ASSERT_TRUE(daemon_.Start({{"reaper_interval_ms", 50},
-                             {"databases", {{"main", {{"create_if_missing", false}}}}}}));
+  ASSERT_TRUE(daemon_.Start(
+      {{"reaper_interval_ms", 50}, {"databases", {{"main", {{"create_if_missing", false}}}}}}));
   ASSERT_TRUE(IsOk(Insert("main", 4)));
   ::rename(db.c_str(), Path("saved.db").c_str());
   json reply = Insert("main", 5);
@@ -138,8 +146,8 @@ TEST_F(RealWorldTest, RemovedFileRefusesWritesAndIsNeverSilentlyRecreated) {
   EXPECT_EQ(Code(reply), "database_unavailable") << reply.dump();
   // A restart does not serve an empty database in its place.
   ASSERT_EQ(daemon_.Stop(), 0);
-  ASSERT_TRUE(daemon_.Start({{"reaper_interval_ms", 50},
-                             {"databases", {{"main", {{"create_if_missing", false}}}}}}));
+  ASSERT_TRUE(daemon_.Start(
+      {{"reaper_interval_ms", 50}, {"databases", {{"main", {{"create_if_missing", false}}}}}}));
   EXPECT_EQ(Code(Query("main", "SELECT 1")), "database_unavailable");
   EXPECT_NE(::access(db.c_str(), F_OK), 0) << "the daemon created an empty database";
   // Put back, it comes up by itself, with every acknowledged write.
@@ -153,7 +161,8 @@ TEST_F(RealWorldTest, ReplacedFileIsReopenedNotMixed) {
   std::string db = Path("main.db");
   MakeDatabase(db, 3);
   MakeDatabase(Path("other.db"), 7);
-  ASSERT_TRUE(daemon_.Start({{"reaper_interval_ms", 50}, {"defaults", {{"checkpoint_frames", 5}}}}));
+  ASSERT_TRUE(
+      daemon_.Start({{"reaper_interval_ms", 50}, {"defaults", {{"checkpoint_frames", 5}}}}));
   EXPECT_EQ(Count("main"), 3);
   ASSERT_EQ(::rename(Path("other.db").c_str(), db.c_str()), 0);  // mv over it
   json reply = Insert("main", 100);
@@ -165,15 +174,18 @@ TEST_F(RealWorldTest, ReplacedFileIsReopenedNotMixed) {
   EXPECT_EQ(Count("main"), 8);
   // The checkpointer follows the new file too: its WAL is copied back.
   auto done = [&] {
-    return Metric("litepool_checkpoints_total", {{"db", "main"}, {"mode", "passive"}, {"result", "done"}})
+    return Metric("litepool_checkpoints_total",
+                  {{"db", "main"}, {"mode", "passive"}, {"result", "done"}})
         .value_or(0);
   };
   double before = done();
   for (int k = 101; k < 140; ++k) ASSERT_TRUE(IsOk(Insert("main", k)));
   EXPECT_TRUE(Eventually([&] { return done() > before; }, milliseconds(5000)));
-  EXPECT_TRUE(Eventually([&] {
-    return Metric("litepool_wal_frames_pending", {{"db", "main"}}).value_or(-1) < 5;
-  }, milliseconds(5000)));
+  EXPECT_TRUE(Eventually(
+      [&] {
+        return Metric("litepool_wal_frames_pending", {{"db", "main"}}).value_or(-1) < 5;
+      },
+      milliseconds(5000)));
   // Every acknowledged row is in the file at the path, not in the old one.
   ASSERT_EQ(daemon_.Stop(), 0);
   sqlite3* check = nullptr;
@@ -189,9 +201,10 @@ TEST_F(RealWorldTest, ReplacedFileIsReopenedNotMixed) {
 TEST_F(RealWorldTest, CorruptDatabaseAtStartStopsOnlyItself) {
   std::string bad = Path("bad.db");
   WriteFile(bad, std::string(8192, 'x'));
-  json overrides = {{"reaper_interval_ms", 50},
-                    {"defaults", {{"checkpoint_frames", 5}}},
-                    {"databases", {{"bad", {{"path", bad}, {"pragmas", {{"journal_mode", "wal"}}}}}}}};
+  json overrides = {
+      {"reaper_interval_ms", 50},
+      {"defaults", {{"checkpoint_frames", 5}}},
+      {"databases", {{"bad", {{"path", bad}, {"pragmas", {{"journal_mode", "wal"}}}}}}}};
   ASSERT_TRUE(daemon_.Start(overrides));
   EXPECT_TRUE(IsOk(Query("main", "SELECT 1")));
   json reply = Query("bad", "SELECT 1");
@@ -202,8 +215,8 @@ TEST_F(RealWorldTest, CorruptDatabaseAtStartStopsOnlyItself) {
   EXPECT_TRUE(daemon_.WaitForLog("\"event\":\"database_down\""));
   // --check-config names it.
   std::string check = daemon_.dir() + "/check.out";
-  std::string cmd = std::string(LITEPOOLD_PATH) + " --check-config " + daemon_.config_path() + " --open-databases > " +
-                    check + " 2>&1";
+  std::string cmd = std::string(LITEPOOLD_PATH) + " --check-config " + daemon_.config_path() +
+                    " --open-databases > " + check + " 2>&1";
   EXPECT_EQ(WEXITSTATUS(std::system(cmd.c_str())), 2);
   std::ifstream in(check);
   std::string out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -216,15 +229,19 @@ TEST_F(RealWorldTest, CorruptDatabaseAtStartStopsOnlyItself) {
   EXPECT_EQ(Up("bad"), 1);
   // Its checkpoints run too, now that it is up (the WAL must not grow).
   for (int k = 10; k < 40; ++k) ASSERT_TRUE(IsOk(Insert("bad", k)));
-  EXPECT_TRUE(Eventually([&] {
-    return Metric("litepool_checkpoints_total", {{"db", "bad"}, {"mode", "passive"}, {"result", "done"}})
-               .value_or(0) > 0;
-  }, milliseconds(5000)));
+  EXPECT_TRUE(Eventually(
+      [&] {
+        return Metric("litepool_checkpoints_total",
+                      {{"db", "bad"}, {"mode", "passive"}, {"result", "done"}})
+                   .value_or(0) > 0;
+      },
+      milliseconds(5000)));
 }
 
 TEST_F(RealWorldTest, ReloadOntoACorruptFileKeepsTheOldPool) {
   ASSERT_TRUE(daemon_.Start());
-  ASSERT_TRUE(IsOk(Call({{"op", "exec"}, {"db", "main"}, {"sql", "CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT)"}})));
+  ASSERT_TRUE(IsOk(Call(
+      {{"op", "exec"}, {"db", "main"}, {"sql", "CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT)"}})));
   ASSERT_TRUE(IsOk(Insert("main", 1)));
   std::string bad = Path("bad.db");
   WriteFile(bad, std::string(8192, 'x'));
@@ -241,14 +258,17 @@ TEST_F(RealWorldTest, ReloadOntoACorruptFileKeepsTheOldPool) {
 TEST_F(RealWorldTest, HotJournalAfterSigkillDoesNotBreakReaders) {
   json overrides = {{"databases", {{"main", {{"pragmas", {{"journal_mode", "delete"}}}}}}}};
   ASSERT_TRUE(daemon_.Start(overrides));
-  ASSERT_TRUE(IsOk(Call({{"op", "exec"}, {"db", "main"}, {"sql", "CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT)"}})));
+  ASSERT_TRUE(IsOk(Call(
+      {{"op", "exec"}, {"db", "main"}, {"sql", "CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT)"}})));
   ASSERT_TRUE(IsOk(Insert("main", 1)));
   for (int round = 0; round < 3; ++round) {
     LineClient writer = Connect();
     json lease = writer.Call({{"op", "acquire"}, {"db", "main"}});
     ASSERT_TRUE(IsOk(lease));
-    ASSERT_TRUE(IsOk(writer.Call({{"op", "exec"}, {"lease", lease["lease"]},
-                                  {"sql", "BEGIN; INSERT INTO t SELECT k + 1000, v FROM t; UPDATE t SET v = 'x'"}})));
+    ASSERT_TRUE(IsOk(writer.Call(
+        {{"op", "exec"},
+         {"lease", lease["lease"]},
+         {"sql", "BEGIN; INSERT INTO t SELECT k + 1000, v FROM t; UPDATE t SET v = 'x'"}})));
     ASSERT_EQ(::access(Path("main.db-journal").c_str(), F_OK), 0) << "no journal to leave hot";
     daemon_.Kill();
     ASSERT_TRUE(daemon_.Start(overrides));
@@ -259,21 +279,29 @@ TEST_F(RealWorldTest, HotJournalAfterSigkillDoesNotBreakReaders) {
 
 TEST_F(RealWorldTest, SecondDaemonOnTheSameFileIsRefusedThatDatabase) {
   ASSERT_TRUE(daemon_.Start());
-  ASSERT_TRUE(IsOk(Call({{"op", "exec"}, {"db", "main"}, {"sql", "CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT)"}})));
+  ASSERT_TRUE(IsOk(Call(
+      {{"op", "exec"}, {"db", "main"}, {"sql", "CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT)"}})));
   DaemonProcess second;
-  ASSERT_TRUE(second.Start({{"reaper_interval_ms", 50},
-                            {"databases", {{"main", {{"path", Path("main.db")}}},
-                                           {"own", {{"path", second.dir() + "/own.db"}, {"create_if_missing", true}}}}}}));
+  ASSERT_TRUE(second.Start(
+      {{"reaper_interval_ms", 50},
+       {"databases",
+        {{"main", {{"path", Path("main.db")}}},
+         {"own", {{"path", second.dir() + "/own.db"}, {"create_if_missing", true}}}}}}));
   LineClient client(second.socket_path());
   json reply = client.Call({{"op", "query"}, {"db", "main"}, {"sql", "SELECT 1"}});
   EXPECT_EQ(Code(reply), "database_unavailable") << reply.dump();
-  EXPECT_NE(reply["error"]["message"].get<std::string>().find("another litepoold"), std::string::npos);
+  EXPECT_NE(reply["error"]["message"].get<std::string>().find("another litepoold"),
+            std::string::npos);
   EXPECT_TRUE(IsOk(client.Call({{"op", "query"}, {"db", "own"}, {"sql", "SELECT 1"}})));
   // When the first stops, the second takes the file over by itself.
   ASSERT_EQ(daemon_.Stop(), 0);
-  EXPECT_TRUE(Eventually([&] {
-    return IsOk(LineClient(second.socket_path()).Call({{"op", "query"}, {"db", "main"}, {"sql", "SELECT count(*) FROM t"}}));
-  }, milliseconds(5000)));
+  EXPECT_TRUE(Eventually(
+      [&] {
+        return IsOk(
+            LineClient(second.socket_path())
+                .Call({{"op", "query"}, {"db", "main"}, {"sql", "SELECT count(*) FROM t"}}));
+      },
+      milliseconds(5000)));
 }
 
 // file_lock "exclusive" (the default): no other process reads the file
@@ -286,8 +314,10 @@ TEST_F(RealWorldTest, ExclusiveFileLockKeepsTheSqlite3ShellOutUntilTheDaemonStop
     SCOPED_TRACE(journal);
     json overrides = {{"databases", {{"main", {{"pragmas", {{"journal_mode", journal}}}}}}}};
     ASSERT_TRUE(daemon_.Start(overrides));
-    ASSERT_TRUE(IsOk(Call({{"op", "exec"}, {"db", "main"},
-                           {"sql", "CREATE TABLE IF NOT EXISTS t(k INTEGER PRIMARY KEY, v TEXT)"}})));
+    ASSERT_TRUE(
+        IsOk(Call({{"op", "exec"},
+                   {"db", "main"},
+                   {"sql", "CREATE TABLE IF NOT EXISTS t(k INTEGER PRIMARY KEY, v TEXT)"}})));
     ASSERT_TRUE(IsOk(Insert("main", 1)));
     // A read handle is open and has read: it must not loosen the lock (a
     // connection opened read-only would, by POSIX lock replacement).
@@ -319,16 +349,18 @@ TEST_F(RealWorldTest, ExclusiveFileLockKeepsTheSqlite3ShellOutUntilTheDaemonStop
 TEST_F(RealWorldTest, SharedFileLockLetsTheSqlite3ShellRead) {
   if (::access("/usr/bin/sqlite3", X_OK) != 0) GTEST_SKIP() << "no sqlite3 shell";
   MakeDatabase(Path("audit.db"), 4);
-  ASSERT_TRUE(daemon_.Start({{"databases", {{"main", {{"file_lock", "shared"}}},
-                                            {"audit", {{"path", Path("audit.db")}, {"read_only", true}}}}}}));
-  ASSERT_TRUE(IsOk(Call({{"op", "exec"}, {"db", "main"},
-                         {"sql", "CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT)"}})));
+  ASSERT_TRUE(daemon_.Start({{"databases",
+                              {{"main", {{"file_lock", "shared"}}},
+                               {"audit", {{"path", Path("audit.db")}, {"read_only", true}}}}}}));
+  ASSERT_TRUE(IsOk(Call(
+      {{"op", "exec"}, {"db", "main"}, {"sql", "CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT)"}})));
   for (int k = 1; k <= 3; ++k) ASSERT_TRUE(IsOk(Insert("main", k)));
   EXPECT_EQ(Count("main"), 3);
   EXPECT_EQ(Sqlite3Cli(Path("main.db"), "SELECT count(*) FROM t"), "3\n");
   // The read_only database serves reads while another process writes it.
   EXPECT_EQ(Count("audit"), 4);
-  EXPECT_EQ(Sqlite3Cli(Path("audit.db"), "INSERT INTO t VALUES (5, 'v'); SELECT count(*) FROM t"), "5\n");
+  EXPECT_EQ(Sqlite3Cli(Path("audit.db"), "INSERT INTO t VALUES (5, 'v'); SELECT count(*) FROM t"),
+            "5\n");
   EXPECT_EQ(Count("audit"), 5);
   json write = Query("audit", "INSERT INTO t VALUES (6, 'v')");
   EXPECT_EQ(Code(write), "read_only") << write.dump();
@@ -338,8 +370,8 @@ TEST_F(RealWorldTest, SharedFileLockLetsTheSqlite3ShellRead) {
 // read-write connection), and a backup copies the file.
 TEST_F(RealWorldTest, ExclusiveReadLeasesStayReadOnly) {
   ASSERT_TRUE(daemon_.Start());
-  ASSERT_TRUE(IsOk(Call({{"op", "exec"}, {"db", "main"},
-                         {"sql", "CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT)"}})));
+  ASSERT_TRUE(IsOk(Call(
+      {{"op", "exec"}, {"db", "main"}, {"sql", "CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT)"}})));
   json write = Query("main", "INSERT INTO t VALUES (1, 'v')", "read");
   EXPECT_EQ(Code(write), "read_only") << write.dump();
   EXPECT_EQ(Count("main"), 0);

@@ -13,11 +13,11 @@ namespace {
 using faults::FaultOp;
 using nlohmann::json;
 
-constexpr int kFull = 13;             // SQLITE_FULL
-constexpr int kIoErrWrite = 778;      // SQLITE_IOERR_WRITE
-constexpr int kIoErrFsync = 1034;     // SQLITE_IOERR_FSYNC
-constexpr int kIoErrRead = 266;       // SQLITE_IOERR_READ
-constexpr int kIoErrShmMap = 5386;    // SQLITE_IOERR_SHMMAP
+constexpr int kFull = 13;           // SQLITE_FULL
+constexpr int kIoErrWrite = 778;    // SQLITE_IOERR_WRITE
+constexpr int kIoErrFsync = 1034;   // SQLITE_IOERR_FSYNC
+constexpr int kIoErrRead = 266;     // SQLITE_IOERR_READ
+constexpr int kIoErrShmMap = 5386;  // SQLITE_IOERR_SHMMAP
 
 class StorageFaultTest : public FaultTest {
  protected:
@@ -27,7 +27,9 @@ class StorageFaultTest : public FaultTest {
   }
   // Inserts key k; remembers it when the daemon acknowledged it.
   json Insert(int k) {
-    json reply = Call({{"op", "query"}, {"db", "main"}, {"sql", "INSERT INTO t VALUES (?, 'v')"},
+    json reply = Call({{"op", "query"},
+                       {"db", "main"},
+                       {"sql", "INSERT INTO t VALUES (?, 'v')"},
                        {"params", {k}}});
     if (IsOk(reply)) acked_.push_back(k);
     return reply;
@@ -44,7 +46,8 @@ class StorageFaultTest : public FaultTest {
     return Metric("litepool_storage_faults_total", {{"db", "main"}, {"kind", kind}}).value_or(-1);
   }
   double ClosedForError(const std::string& mode) {
-    return Metric("litepool_handles_closed_total", {{"db", "main"}, {"mode", mode}, {"reason", "error"}})
+    return Metric("litepool_handles_closed_total",
+                  {{"db", "main"}, {"mode", mode}, {"reason", "error"}})
         .value_or(-1);
   }
 
@@ -69,7 +72,8 @@ TEST_F(StorageFaultTest, DiskFullIsNamedLoggedCountedAndLosesNothing) {
   size_t first = log.find("\"event\":\"storage_fault\"");
   EXPECT_NE(log.find("\"kind\":\"disk_full\"", first), std::string::npos) << log;
   EXPECT_EQ(log.find("\"event\":\"storage_fault\"", first + 1), std::string::npos)
-      << "the fault was logged more than once within 10 s:\n" << log;
+      << "the fault was logged more than once within 10 s:\n"
+      << log;
   // A full disk leaves the handle sound: it is kept.
   EXPECT_EQ(ClosedForError("write"), 0);
   faults_.Disarm();
@@ -83,7 +87,8 @@ TEST_F(StorageFaultTest, DiskFullIsNamedLoggedCountedAndLosesNothing) {
 TEST_F(StorageFaultTest, WriteIoErrorReplacesTheWriter) {
   StartDaemon();
   ASSERT_TRUE(IsOk(Insert(1)));
-  double opened = Metric("litepool_handles_opened_total", {{"db", "main"}, {"mode", "write"}}).value_or(-1);
+  double opened =
+      Metric("litepool_handles_opened_total", {{"db", "main"}, {"mode", "write"}}).value_or(-1);
   faults_.Arm(FaultOp::kWrite, kIoErrWrite, "main.db", 1);
   json reply = Insert(2);
   EXPECT_EQ(Code(reply), "storage_error") << reply.dump();
@@ -94,7 +99,8 @@ TEST_F(StorageFaultTest, WriteIoErrorReplacesTheWriter) {
       << "the writer that met the I/O error was not closed";
   // The next write gets a fresh handle and succeeds.
   ASSERT_TRUE(IsOk(Insert(3)));
-  EXPECT_EQ(Metric("litepool_handles_opened_total", {{"db", "main"}, {"mode", "write"}}), opened + 1);
+  EXPECT_EQ(Metric("litepool_handles_opened_total", {{"db", "main"}, {"mode", "write"}}),
+            opened + 1);
   ExpectExactlyAcked();
   ASSERT_EQ(daemon_.Stop(), 0);
   StartDaemon();
@@ -102,7 +108,8 @@ TEST_F(StorageFaultTest, WriteIoErrorReplacesTheWriter) {
 }
 
 TEST_F(StorageFaultTest, FsyncErrorFailsTheCommitAndNothingIsAcknowledgedWrongly) {
-  StartDaemon({{"databases", {{"main", {{"pragmas", {{"journal_mode", "wal"}, {"synchronous", "full"}}}}}}}});
+  StartDaemon({{"databases",
+                {{"main", {{"pragmas", {{"journal_mode", "wal"}, {"synchronous", "full"}}}}}}}});
   ASSERT_TRUE(IsOk(Insert(1)));
   faults_.Arm(FaultOp::kSync, kIoErrFsync, "main.db", 1);
   json reply = Insert(2);
@@ -121,13 +128,15 @@ TEST_F(StorageFaultTest, ReadErrorOnAFreshReadHandle) {
   ASSERT_TRUE(IsOk(Insert(1)));
   // No read handle is open yet: the first read of the new one fails.
   faults_.Arm(FaultOp::kRead, kIoErrRead, "main.db");
-  json reply = Call({{"op", "query"}, {"db", "main"}, {"mode", "read"}, {"sql", "SELECT count(*) FROM t"}});
+  json reply =
+      Call({{"op", "query"}, {"db", "main"}, {"mode", "read"}, {"sql", "SELECT count(*) FROM t"}});
   EXPECT_EQ(Code(reply), "storage_error") << reply.dump();
   EXPECT_NE(reply["error"]["message"].get<std::string>().find("I/O error"), std::string::npos);
   EXPECT_GE(faults_.hits(), 1);
   EXPECT_GE(Faults("storage_error"), 1);
   faults_.Disarm();
-  reply = Call({{"op", "query"}, {"db", "main"}, {"mode", "read"}, {"sql", "SELECT count(*) FROM t"}});
+  reply =
+      Call({{"op", "query"}, {"db", "main"}, {"mode", "read"}, {"sql", "SELECT count(*) FROM t"}});
   ASSERT_TRUE(IsOk(reply)) << reply.dump();
   EXPECT_EQ(reply["rows"][0][0], 1);
 }
@@ -136,11 +145,13 @@ TEST_F(StorageFaultTest, SharedMemoryMapErrorThenRecovery) {
   StartDaemon({{"defaults", {{"min_idle", 0}}}});
   ASSERT_TRUE(IsOk(Insert(1)));
   faults_.Arm(FaultOp::kShmMap, kIoErrShmMap, "main.db");
-  json reply = Call({{"op", "query"}, {"db", "main"}, {"mode", "read"}, {"sql", "SELECT count(*) FROM t"}});
+  json reply =
+      Call({{"op", "query"}, {"db", "main"}, {"mode", "read"}, {"sql", "SELECT count(*) FROM t"}});
   EXPECT_EQ(Code(reply), "storage_error") << reply.dump();
   EXPECT_GE(faults_.hits(), 1);
   faults_.Disarm();
-  ASSERT_TRUE(IsOk(Call({{"op", "query"}, {"db", "main"}, {"mode", "read"}, {"sql", "SELECT 1 FROM t"}})));
+  ASSERT_TRUE(
+      IsOk(Call({{"op", "query"}, {"db", "main"}, {"mode", "read"}, {"sql", "SELECT 1 FROM t"}})));
   ASSERT_TRUE(IsOk(Insert(2)));
   ExpectExactlyAcked();
 }

@@ -356,10 +356,14 @@ class BadInputTest : public ProtocolTest {
         {"databases",
          // "shared": the busy row needs another process to take the write
          // lock on main.db, which "exclusive" (the default) keeps out.
-         {{"main", {{"busy_timeout_ms", 100}, {"statement_timeout_ms", 200}, {"file_lock", "shared"}}},
-          {"short", {{"path", dir + "/short.db"}, {"create_if_missing", true}, {"lease_timeout_ms", 300}}},
-          {"nowait", {{"path", dir + "/nowait.db"}, {"create_if_missing", true}, {"max_waiters", 0}}},
-          {"few", {{"path", dir + "/few.db"}, {"create_if_missing", true}, {"max_leases_per_client", 1}}},
+         {{"main",
+           {{"busy_timeout_ms", 100}, {"statement_timeout_ms", 200}, {"file_lock", "shared"}}},
+          {"short",
+           {{"path", dir + "/short.db"}, {"create_if_missing", true}, {"lease_timeout_ms", 300}}},
+          {"nowait",
+           {{"path", dir + "/nowait.db"}, {"create_if_missing", true}, {"max_waiters", 0}}},
+          {"few",
+           {{"path", dir + "/few.db"}, {"create_if_missing", true}, {"max_leases_per_client", 1}}},
           {"ro", {{"path", dir + "/ro.db"}, {"read_only", true}}}}},
     };
   }

@@ -112,10 +112,10 @@ TEST_F(PoolTest, WaiterThatRefusesIsSkipped) {
   auto h = AcquireNow(pool.get(), Mode::kWrite);
   int refused = 0;
   ASSERT_EQ(testing::AcquireFor(*pool, Mode::kWrite,
-                          [&refused](std::unique_ptr<Handle> handle) {
-                            ++refused;  // its client has gone
-                            return handle;
-                          })
+                                [&refused](std::unique_ptr<Handle> handle) {
+                                  ++refused;  // its client has gone
+                                  return handle;
+                                })
                 .kind,
             Pool::Acquired::kQueued);
   GrantLog log;
