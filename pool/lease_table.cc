@@ -1,6 +1,7 @@
 // Lease bookkeeping: ownership, use, revocation.
 #include "pool/lease_table.h"
 
+#include <algorithm>
 #include <random>
 
 #include "pool/pool.h"
@@ -46,7 +47,16 @@ void LeaseTable::AddClient(ClientId client, const LeaseHolder& holder) {
   clients_[client].info = holder;
 }
 
+void LeaseTable::SetWakeup(LeaseWakeup* wakeup) {
+  MutexLock lock(&mu_);
+  wakeup_ = wakeup;
+}
+
 PooledHandle LeaseTable::EraseLocked(std::unordered_map<LeaseId, Entry>::iterator it) {
+  // Out of the indexes at once, so that they never hold more than the
+  // live leases (a lazily deleted heap would grow with every release).
+  by_deadline_.Erase(&it->second.deadline_slot);
+  by_leak_warn_.Erase(&it->second.leak_warn_slot);
   PooledHandle taken = std::move(it->second.handle);
   auto c = clients_.find(it->second.owner);
   if (c != clients_.end()) --c->second.leases;
@@ -104,8 +114,20 @@ bool LeaseTable::Insert(ClientId client, PooledHandle* handle, LeaseTerms terms,
   e.terms = std::move(terms);
   e.handle = std::move(*handle);
   e.acquired_at = e.handle->leased_at();
+  by_deadline_.Push(e.terms.deadline, lease, &e.deadline_slot);
+  if (e.terms.leak_warn_at != TimePoint::max()) {
+    by_leak_warn_.Push(e.terms.leak_warn_at, lease, &e.leak_warn_slot);
+  }
   ++c->second.leases;
   *id = lease;
+  // Leases granted with one lease_ms fall due in the order they are
+  // inserted, so this is rarely true: the reaper already sleeps until an
+  // earlier time.
+  TimePoint due = std::min(e.terms.deadline, e.terms.leak_warn_at);
+  if (due < reaper_due_) {
+    reaper_due_ = due;
+    if (wakeup_ != nullptr) wakeup_->LeaseDueBy(due);
+  }
   return true;
 }
 
@@ -203,31 +225,37 @@ LeaseInfo LeaseTable::InfoLocked(LeaseId id, const Entry& e, TimePoint now) cons
 
 void LeaseTable::Sweep(TimePoint now, SweepResult* out) {
   MutexLock lock(&mu_);
-  for (auto it = leases_.begin(); it != leases_.end();) {
+  // Leak warnings first: a lease that passes both times in one pass is
+  // reported as a leak before it is revoked.
+  while (by_leak_warn_.top_time() <= now) {
+    auto it = leases_.find(by_leak_warn_.top_id());
+    by_leak_warn_.Pop();  // a warning is given once
+    ++out->visited;
     Entry& e = it->second;
-    if (!e.leak_warned && now >= e.terms.leak_warn_at) {
-      e.leak_warned = true;
-      out->leak_warnings.push_back(InfoLocked(it->first, e, now));
-    }
-    if (now < e.terms.deadline) {
-      ++it;
-      continue;
-    }
+    e.leak_warned = true;
+    out->leak_warnings.push_back(InfoLocked(it->first, e, now));
+  }
+  while (by_deadline_.top_time() <= now) {
+    auto it = leases_.find(by_deadline_.top_id());
+    ++out->visited;
+    Entry& e = it->second;
     if (e.busy) {
-      // Interrupt again on every pass: one sent just before the statement
-      // started would have been lost.
+      // Interrupted now and again every kReinterruptEvery until End():
+      // one sent just before the statement started would have been lost.
       if (!e.revoked) out->revoked_info.push_back(InfoLocked(it->first, e, now));
       e.revoked = true;
       e.handle->Interrupt(InterruptReason::kLeaseRevoked);
-      ++it;
+      ++out->interrupted;
+      by_deadline_.Pop();
+      by_deadline_.Push(now + kReinterruptEvery, it->first, &e.deadline_slot);
       continue;
     }
     out->revoked_info.push_back(InfoLocked(it->first, e, now));
     Tombstone(e.owner, it->first);
-    auto next = std::next(it);
     out->revoked.push_back(EraseLocked(it));
-    it = next;
   }
+  out->next_due = std::min(by_deadline_.top_time(), by_leak_warn_.top_time());
+  reaper_due_ = out->next_due;
 }
 
 std::vector<LeaseInfo> LeaseTable::List() const {

@@ -17,6 +17,7 @@
 #include "pool/handle.h"
 #include "pool/pool_events.h"
 #include "pool/pooled_handle.h"
+#include "pool/timer_heap.h"
 
 namespace litepool {
 
@@ -64,6 +65,22 @@ struct SweepResult {
   std::vector<PooledHandle> revoked;        // idle leases past their deadline
   std::vector<LeaseInfo> revoked_info;      // one per revocation (idle or busy)
   std::vector<LeaseInfo> leak_warnings;     // leases that just passed leak_warn_ms
+  int interrupted = 0;  // busy revoked leases interrupted (again) by this pass
+  int visited = 0;      // leases the pass looked at: only those due
+  // When the next deadline, re-interrupt or leak warning falls due;
+  // TimePoint::max() when none.
+  TimePoint next_due = TimePoint::max();
+};
+
+// Told when a lease is inserted that falls due before the time the table
+// last gave the reaper as its next due time (SweepResult::next_due), so
+// that the reaper, asleep until then, wakes for it. Called from the
+// inserting thread with LeaseTable's mutex held (docs/architecture.md,
+// "Locks"): it must only take a lock of its own and signal.
+class LeaseWakeup {
+ public:
+  virtual ~LeaseWakeup() = default;
+  virtual void LeaseDueBy(TimePoint due) = 0;
 };
 
 struct LeaseTerms {
@@ -75,11 +92,21 @@ struct LeaseTerms {
 };
 
 // Thread-safe; one mutex, held only for map operations (never across SQLite
-// work, except the non-blocking sqlite3_interrupt).
+// work, except the non-blocking sqlite3_interrupt). Leases are also indexed
+// by deadline and by leak-warning time, so a sweep costs O(due + log n).
 class LeaseTable {
  public:
+  // How often a busy lease past its deadline is interrupted again until its
+  // statement ends: an interrupt sent just before the statement started
+  // would have been lost (docs/architecture.md, "A handle's life").
+  static constexpr Millis kReinterruptEvery{20};
+
   explicit LeaseTable(const TimeSource* clock);
   ~LeaseTable();
+
+  // The reaper, told of leases due earlier than it sleeps for; nullptr for
+  // none. It must stay valid until replaced.
+  void SetWakeup(LeaseWakeup* wakeup);
 
   void AddClient(ClientId client, const LeaseHolder& holder);
   // Marks the client gone and takes its leases. A lease in use by a running
@@ -111,7 +138,9 @@ class LeaseTable {
   std::vector<PooledHandle> TakeAll();
 
   // One reaper pass: revokes leases past their deadline and reports those
-  // that just passed leak_warn_ms. Fast: no SQLite work but interrupts.
+  // that just passed leak_warn_ms. Fast: no SQLite work but interrupts, and
+  // it looks only at leases that are due. out->next_due tells when to come
+  // back; an Insert due earlier than that calls the LeaseWakeup.
   void Sweep(TimePoint now, SweepResult* out);
 
   std::vector<LeaseInfo> List() const;
@@ -128,6 +157,11 @@ class LeaseTable {
     bool in_transaction = false;
     std::string last_sql;
     TimePoint snapshot_since = TimePoint::max();  // max: no snapshot held
+    // Positions in by_deadline_ and by_leak_warn_ (TimerHeap::kNotIn: not
+    // there). A busy revoked lease stays in by_deadline_, keyed by its next
+    // re-interrupt.
+    size_t deadline_slot = TimerHeap::kNotIn;
+    size_t leak_warn_slot = TimerHeap::kNotIn;
   };
   struct Client {
     LeaseHolder info;
@@ -150,6 +184,12 @@ class LeaseTable {
   std::unordered_map<LeaseId, Entry> leases_ GUARDED_BY(mu_);
   std::unordered_map<ClientId, Client> clients_ GUARDED_BY(mu_);
   uint64_t next_ GUARDED_BY(mu_) = 1;
+  TimerHeap by_deadline_ GUARDED_BY(mu_);
+  TimerHeap by_leak_warn_ GUARDED_BY(mu_);
+  // The next_due the last Sweep reported: an Insert due earlier wakes the
+  // reaper and lowers it, one that is not costs a comparison.
+  TimePoint reaper_due_ GUARDED_BY(mu_) = TimePoint::max();
+  LeaseWakeup* wakeup_ GUARDED_BY(mu_) = nullptr;
 };
 
 }  // namespace litepool

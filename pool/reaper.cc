@@ -50,11 +50,14 @@ void Reaper::Start() {
     stats_.up = true;
   }
   if (events_) events_->ReaperUp(true);
+  leases_->SetWakeup(this);
   thread_ = std::thread([this] { Loop(); });
   pthread_setname_np(thread_.native_handle(), "litepool-reaper");
 }
 
 void Reaper::Stop() {
+  // Before stop_: no Insert calls into a reaper that is going away.
+  leases_->SetWakeup(nullptr);
   {
     MutexLock lock(&mu_);
     stop_ = true;
@@ -63,21 +66,67 @@ void Reaper::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void Reaper::LeaseDueBy(TimePoint due) {
+  MutexLock lock(&mu_);
+  if (due >= lease_due_) return;
+  lease_due_ = due;
+  cv_.Signal();
+}
+
 void Reaper::Loop() {
+  // `scheduled` is the next periodic pass, on the steady clock the thread
+  // sleeps on; lease_due_ is on clock_, the leases' own (the same clock in
+  // the daemon; converted through the current offset otherwise).
   auto scheduled = Clock::now() + Millis(interval_ms_.load());
+  {
+    MutexLock lock(&mu_);
+    lease_due_ = TimePoint::min();  // a first lease pass at once: learns the next due
+  }
   for (;;) {
+    bool periodic = false;
     {
       MutexLock lock(&mu_);
-      while (!stop_ && cv_.WaitUntil(&mu_, scheduled)) continue;  // false: time for the pass
+      for (;;) {
+        if (stop_) break;
+        auto real_now = Clock::now();
+        if (real_now >= scheduled) {
+          periodic = true;
+          break;
+        }
+        TimePoint lease_now = clock_->Now();
+        if (lease_now >= lease_due_) break;
+        auto wake = scheduled;
+        if (lease_due_ - lease_now < wake - real_now) wake = real_now + (lease_due_ - lease_now);
+        cv_.WaitUntil(&mu_, wake);
+      }
       if (stop_) break;
+      // Lowered again by any Insert from here on; the pass below sees every
+      // lease inserted before it takes the table's mutex.
+      lease_due_ = TimePoint::max();
     }
     auto started = Clock::now();
-    double lag = std::chrono::duration<double>(started - scheduled).count();
-    RunOnce(clock_->Now());
+    TimePoint now = clock_->Now();
+    TimePoint next_due;
+    if (periodic) ReapPools(now);
+    SweepLeases(now, &next_due);
+    {
+      MutexLock lock(&mu_);
+      if (next_due < lease_due_) lease_due_ = next_due;
+    }
     double duration = std::chrono::duration<double>(Clock::now() - started).count();
+    if (!periodic) {
+      MutexLock lock(&stats_mu_);
+      ++stats_.lease_passes;
+      continue;
+    }
+    // Only the periodic passes feed the run metrics, so that their rate
+    // stays 1000 / reaper_interval_ms and the stall and lag alerts keep
+    // their meaning (docs/operations.md, "Alerts").
+    double lag = std::chrono::duration<double>(started - scheduled).count();
     double finished = UnixNow();
     {
       MutexLock lock(&stats_mu_);
+      ++stats_.runs;
       stats_.last_lag_seconds = lag;
       stats_.last_duration_seconds = duration;
       stats_.last_run_unix_seconds = finished;
@@ -95,7 +144,8 @@ void Reaper::Loop() {
 }
 
 int Reaper::RunOnce(TimePoint now) {
-  int actions = ReapPools(now) + SweepLeases(now);
+  TimePoint next_due;
+  int actions = ReapPools(now) + SweepLeases(now, &next_due);
   MutexLock lock(&stats_mu_);
   ++stats_.runs;
   return actions;
@@ -130,9 +180,10 @@ int Reaper::ReapPools(TimePoint now) {
   return actions;
 }
 
-int Reaper::SweepLeases(TimePoint now) {
+int Reaper::SweepLeases(TimePoint now, TimePoint* next_due) {
   SweepResult sweep;
   leases_->Sweep(now, &sweep);
+  *next_due = sweep.next_due;
   for (const LeaseInfo& info : sweep.leak_warnings) {
     LogLease(log::Warn("lease_leak_warning"), info);
     info.events->LeakWarned();

@@ -1,7 +1,10 @@
-// Periodic maintenance: the one thread that enforces lease timeouts, leak
-// warnings, max lifetime, idle timeout and min_idle. It reads the clock once
-// per pass, decides, and hands every close, open and rollback to the
-// workers, so that slow SQLite work can never stall it.
+// Maintenance: the one thread that enforces lease timeouts, leak warnings,
+// max lifetime, idle timeout and min_idle. It wakes at the earliest lease
+// deadline or leak-warning time (the lease table's index, and a nudge from
+// Insert when a new lease falls due earlier), and every reaper_interval_ms
+// for the pools' lifetime, idle and file checks. Each pass reads the clock
+// once, decides, and hands every close, open and rollback to the workers,
+// so that slow SQLite work can never stall it.
 #pragma once
 
 #include <atomic>
@@ -27,7 +30,8 @@ class ReaperEvents {
 
 struct ReaperStats {
   bool up = false;
-  uint64_t runs = 0;
+  uint64_t runs = 0;  // periodic passes, one per reaper_interval_ms
+  uint64_t lease_passes = 0;  // passes woken by a lease deadline or leak warning
   double last_run_unix_seconds = 0;  // when the last pass finished
   double last_duration_seconds = 0;
   double last_lag_seconds = 0;
@@ -37,26 +41,33 @@ struct ReaperStats {
 };
 
 // Start()/Stop() from the owning thread; RunOnce() from the reaper thread or
-// a test (never both); stats() from any thread.
-class Reaper {
+// a test (never both); stats() from any thread; LeaseDueBy() from any thread
+// inserting a lease.
+class Reaper final : public LeaseWakeup {
  public:
   Reaper(PoolSet* pools, LeaseTable* leases, TaskRunner* workers, const TimeSource* clock,
          Millis interval, ReaperEvents* events);
-  ~Reaper();
+  ~Reaper() override;
 
   void Start();
   void Stop();
   void set_interval(Millis interval) { interval_ms_.store(interval.count()); }
 
-  // One pass at time `now`. Returns the number of actions it handed off.
+  // One full pass (pools and leases) at time `now`. Returns the number of
+  // actions it handed off.
   int RunOnce(TimePoint now);
+
+  // From LeaseTable::Insert, with the table's mutex held: wakes the thread
+  // if it sleeps past `due` (the clock_'s time).
+  void LeaseDueBy(TimePoint due) override EXCLUDES(mu_);
 
   ReaperStats stats() const;
 
  private:
   void Loop();
   int ReapPools(TimePoint now);
-  int SweepLeases(TimePoint now);
+  // Sets *next_due to when the lease table next needs a pass.
+  int SweepLeases(TimePoint now, TimePoint* next_due);
 
   PoolSet* const pools_;
   LeaseTable* const leases_;
@@ -67,8 +78,11 @@ class Reaper {
 
   std::thread thread_;
   Mutex mu_;
-  CondVar cv_;  // signalled when stop_ is set
+  CondVar cv_;  // signalled when stop_ is set or lease_due_ is lowered
   bool stop_ GUARDED_BY(mu_) = false;
+  // When the lease table next needs a pass (clock_'s time): set by the
+  // thread after each pass, lowered by LeaseDueBy.
+  TimePoint lease_due_ GUARDED_BY(mu_) = TimePoint::max();
 
   mutable Mutex stats_mu_;
   ReaperStats stats_ GUARDED_BY(stats_mu_);

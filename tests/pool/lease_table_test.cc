@@ -4,12 +4,19 @@
 
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
+
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <random>
 #include <set>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "pool/pool.h"
+#include "pool/timer_heap.h"
 #include "tests/pool/pool_test_util.h"
 
 namespace litepool {
@@ -253,6 +260,200 @@ TEST_F(LeaseTableTest, IdsAreUniqueOverManyInserts) {
   int adjacent = 0;
   for (auto next = std::next(it); next != seen.end(); ++it, ++next) adjacent += (*next - *it == 1);
   EXPECT_LT(adjacent, 10);
+}
+
+// Counts the table's nudges to the reaper.
+class CountingWakeup final : public LeaseWakeup {
+ public:
+  void LeaseDueBy(TimePoint due) override { dues.push_back(due); }
+  std::vector<TimePoint> dues;
+};
+
+TEST_F(LeaseTableTest, SweepReportsTheNextDueAndRevokesExactlyThen) {
+  TimePoint start = clock_.Now();
+  LeaseId late = InsertFor(kAlice, Millis(5000));
+  LeaseId early = InsertFor(kAlice, Millis(300));
+  SweepResult sweep;
+  table_.Sweep(start, &sweep);
+  EXPECT_EQ(sweep.next_due, start + Millis(300));
+  EXPECT_EQ(sweep.visited, 0);
+
+  clock_.Advance(Millis(300) - Clock::duration(1));
+  SweepResult before;
+  table_.Sweep(clock_.Now(), &before);
+  EXPECT_TRUE(before.revoked_info.empty());
+  EXPECT_EQ(before.next_due, start + Millis(300));
+
+  clock_.Advance(Clock::duration(1));
+  SweepResult at;
+  table_.Sweep(clock_.Now(), &at);
+  ASSERT_EQ(at.revoked_info.size(), 1u);
+  EXPECT_EQ(at.revoked_info[0].id, early);
+  EXPECT_EQ(at.visited, 1);
+  EXPECT_EQ(at.next_due, start + Millis(5000));
+
+  PooledHandle taken;
+  ASSERT_TRUE(table_.Take(kAlice, late, &taken).ok());
+  SweepResult empty;
+  table_.Sweep(clock_.Now(), &empty);
+  EXPECT_EQ(empty.next_due, TimePoint::max()) << "a released lease leaves the index";
+}
+
+TEST_F(LeaseTableTest, OnlyAnInsertDueEarlierThanTheReaperSleepsForWakesIt) {
+  CountingWakeup wakeup;
+  table_.SetWakeup(&wakeup);
+  TimePoint start = clock_.Now();
+  InsertFor(kAlice, Millis(1000));  // the reaper knows of nothing: woken
+  ASSERT_EQ(wakeup.dues.size(), 1u);
+  EXPECT_EQ(wakeup.dues[0], start + Millis(1000));
+  InsertFor(kAlice, Millis(2000));
+  EXPECT_EQ(wakeup.dues.size(), 1u) << "later than what the reaper sleeps for";
+  InsertFor(kAlice, Millis(500));
+  ASSERT_EQ(wakeup.dues.size(), 2u);
+  EXPECT_EQ(wakeup.dues[1], start + Millis(500));
+  InsertFor(kAlice, Millis(700));
+  EXPECT_EQ(wakeup.dues.size(), 2u);
+
+  // A sweep tells the table what the reaper sleeps for next.
+  SweepResult sweep;
+  table_.Sweep(start, &sweep);
+  EXPECT_EQ(sweep.next_due, start + Millis(500));
+  InsertFor(kAlice, Millis(600));
+  EXPECT_EQ(wakeup.dues.size(), 2u);
+  InsertFor(kAlice, Millis(499));
+  EXPECT_EQ(wakeup.dues.size(), 3u);
+
+  // An earlier leak warning wakes it too.
+  auto h = Open();
+  LeaseId id = 0;
+  ASSERT_TRUE(table_.Insert(kAlice, &h, Terms(Millis(60000), Millis(100)), &id));
+  ASSERT_EQ(wakeup.dues.size(), 4u);
+  EXPECT_EQ(wakeup.dues[3], start + Millis(100));
+  table_.SetWakeup(nullptr);
+  InsertFor(kAlice, Millis(1));
+  EXPECT_EQ(wakeup.dues.size(), 4u);
+}
+
+TEST_F(LeaseTableTest, BusyRevokedLeaseIsInterruptedAgainEveryPeriodUntilEnd) {
+  LeaseId id = InsertFor(kAlice, Millis(1000));
+  LeaseUse use;
+  // Begun, but no statement yet: each interrupt is the kind that a
+  // statement starting just after it would lose.
+  ASSERT_TRUE(table_.Begin(kAlice, id, "SELECT 1", &use).ok());
+  clock_.Advance(Millis(1000));
+  SweepResult first;
+  table_.Sweep(clock_.Now(), &first);
+  EXPECT_EQ(first.interrupted, 1);
+  EXPECT_EQ(first.revoked_info.size(), 1u);
+  EXPECT_EQ(first.next_due, clock_.Now() + LeaseTable::kReinterruptEvery);
+  int interrupts = 1;
+  for (int i = 0; i < 5; ++i) {
+    clock_.Advance(LeaseTable::kReinterruptEvery - Millis(1));
+    SweepResult between;
+    table_.Sweep(clock_.Now(), &between);
+    EXPECT_EQ(between.interrupted, 0);
+    clock_.Advance(Millis(1));
+    SweepResult again;
+    table_.Sweep(clock_.Now(), &again);
+    EXPECT_EQ(again.interrupted, 1) << "period " << i;
+    EXPECT_TRUE(again.revoked_info.empty()) << "reported once";
+    interrupts += again.interrupted;
+  }
+  EXPECT_EQ(interrupts, 6);
+  PooledHandle taken;
+  EXPECT_EQ(table_.End(use, &taken).code(), Code::kLeaseExpired);
+  EXPECT_TRUE(taken);
+  SweepResult after;
+  clock_.Advance(Millis(1000));
+  table_.Sweep(clock_.Now(), &after);
+  EXPECT_EQ(after.interrupted, 0);
+  EXPECT_EQ(after.next_due, TimePoint::max());
+}
+
+TEST_F(LeaseTableTest, LeakWarningAndDeadlineInOnePassBothReportedOnce) {
+  auto h = Open();
+  LeaseId id = 0;
+  ASSERT_TRUE(table_.Insert(kAlice, &h, Terms(Millis(200), Millis(100)), &id));
+  clock_.Advance(Millis(500));
+  SweepResult sweep;
+  table_.Sweep(clock_.Now(), &sweep);
+  ASSERT_EQ(sweep.leak_warnings.size(), 1u);
+  ASSERT_EQ(sweep.revoked_info.size(), 1u);
+  EXPECT_EQ(sweep.next_due, TimePoint::max());
+  SweepResult again;
+  table_.Sweep(clock_.Now(), &again);
+  EXPECT_TRUE(again.leak_warnings.empty());
+  EXPECT_TRUE(again.revoked_info.empty());
+}
+
+// A private in-memory connection standing in for a leased handle, so a test
+// can hold many leases without as many files.
+std::unique_ptr<Handle> MemoryHandle(uint64_t id, TimePoint now) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_MEMORY, nullptr),
+            SQLITE_OK);
+  auto h = std::make_unique<Handle>(db, Mode::kRead, id, std::make_shared<const SandboxPolicy>(),
+                                    now, now + Millis(1800000));
+  h->set_leased_at(now);
+  return h;
+}
+
+TEST_F(LeaseTableTest, APassWithNothingDueLooksAtNoLease) {
+  constexpr int kLeases = 2000;
+  TimePoint start = clock_.Now();
+  for (int i = 0; i < kLeases; ++i) {
+    PooledHandle h(pool_, MemoryHandle(100000 + i, start));
+    LeaseTerms terms = Terms(Millis(10000 + i), Millis(5000 + i));
+    LeaseId id = 0;
+    ASSERT_TRUE(table_.Insert(i % 2 ? kAlice : kBob, &h, std::move(terms), &id));
+  }
+  for (int pass = 0; pass < 10; ++pass) {
+    clock_.Advance(Millis(100));
+    SweepResult sweep;
+    table_.Sweep(clock_.Now(), &sweep);
+    EXPECT_EQ(sweep.visited, 0);
+    EXPECT_EQ(sweep.next_due, start + Millis(5000));
+  }
+  clock_.Advance(Millis(5000 - 1000 + 9));  // at start + 5009: 10 warnings due
+  SweepResult sweep;
+  table_.Sweep(clock_.Now(), &sweep);
+  EXPECT_EQ(sweep.leak_warnings.size(), 10u);
+  EXPECT_EQ(sweep.visited, 10) << "only the leases that were due";
+  EXPECT_EQ(sweep.next_due, start + Millis(5010));
+  // The in-memory handles never came from the pool.
+  for (PooledHandle& h : table_.TakeAll()) (void)std::move(h).Detach();
+}
+
+TEST(TimerHeapTest, AgreesWithAnOrderedSetUnderRandomPushAndErase) {
+  std::mt19937_64 rng(42);
+  TimerHeap heap;
+  constexpr int kIds = 500;
+  std::vector<size_t> slots(kIds, TimerHeap::kNotIn);
+  std::set<std::pair<TimePoint, uint64_t>> model;
+  std::vector<TimePoint> at(kIds);
+  TimePoint base = Clock::now();
+  for (int step = 0; step < 20000; ++step) {
+    uint64_t id = rng() % kIds;
+    int op = static_cast<int>(rng() % 3);
+    if (slots[id] == TimerHeap::kNotIn && op != 2) {
+      at[id] = base + Millis(rng() % 1000);
+      heap.Push(at[id], id, &slots[id]);
+      model.insert({at[id], id});
+    } else if (slots[id] != TimerHeap::kNotIn && op == 1) {
+      heap.Erase(&slots[id]);
+      EXPECT_EQ(slots[id], TimerHeap::kNotIn);
+      model.erase({at[id], id});
+    } else if (!heap.empty() && op == 2) {
+      uint64_t top = heap.top_id();
+      ASSERT_EQ(heap.top_time(), model.begin()->first);
+      ASSERT_EQ(at[top], heap.top_time());
+      heap.Pop();
+      EXPECT_EQ(slots[top], TimerHeap::kNotIn);
+      model.erase({at[top], top});
+    }
+    ASSERT_EQ(heap.size(), model.size());
+    ASSERT_EQ(heap.top_time(), model.empty() ? TimePoint::max() : model.begin()->first);
+  }
 }
 
 }  // namespace

@@ -435,5 +435,108 @@ TEST(ReaperLoopTest, StartStopRunsPassesInRealTime) {
   workers.Stop();
 }
 
+// A real-time reaper over one pool, for the tests of when the thread wakes.
+class ReaperWakeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    config::PoolLimits limits;
+    limits.max_writers = 1;
+    limits.max_readers = 8;
+    pool_ = std::make_shared<Pool>(testing::MakeDatabase(dir_, "wake", limits), RealTime(),
+                                   &events_);
+    ASSERT_TRUE(pool_->Start().ok());
+    pools_.Add(pool_);
+    leases_.AddClient(kClient, LeaseHolder{4242, 1000});
+  }
+  void TearDown() override {
+    if (reaper_) reaper_->Stop();
+    workers_.Stop();
+  }
+
+  void StartReaper(Millis interval) {
+    reaper_ = std::make_unique<Reaper>(&pools_, &leases_, &workers_, RealTime(), interval,
+                                       nullptr);
+    reaper_->Start();
+  }
+
+  // Leases a read handle for `lease_ms`; returns its deadline.
+  TimePoint Lease(Millis lease_ms) {
+    Pool::Acquired a = pool_->Acquire(Mode::kRead, [](std::unique_ptr<Handle> h) { return h; });
+    EXPECT_EQ(a.kind, Pool::Acquired::kGranted);
+    PooledHandle h(pool_, std::move(a.handle));
+    LeaseTerms terms;
+    terms.mode = Mode::kRead;
+    terms.deadline = h->leased_at() + lease_ms;
+    terms.leak_warn_at = TimePoint::max();
+    TimePoint deadline = terms.deadline;
+    LeaseId id = 0;
+    EXPECT_TRUE(leases_.Insert(kClient, &h, std::move(terms), &id));
+    return deadline;
+  }
+
+  // Polls until `n` leases were revoked; returns when the n-th was seen.
+  TimePoint WaitForRevocations(int n) {
+    auto give_up = Clock::now() + std::chrono::seconds(20);
+    while (events_.lease_timeouts() < n && Clock::now() < give_up) {
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    return Clock::now();
+  }
+
+  static constexpr ClientId kClient = 9;
+  TempDir dir_;
+  CountingEvents events_;
+  PoolSet pools_;
+  std::shared_ptr<Pool> pool_;
+  LeaseTable leases_{RealTime()};
+  TaskRunner workers_{1, "wake-test"};
+  std::unique_ptr<Reaper> reaper_;
+};
+
+// The reaper sleeps until the deadline, not until its next tick: with a
+// minute's interval a 50 ms lease is revoked at 50 ms, and no periodic pass
+// has run. The bound is loose for loaded test machines; the measured
+// lateness is in bench/RESULTS.md ("Revocation lateness").
+TEST_F(ReaperWakeTest, RevokedAtItsDeadlineWhateverTheInterval) {
+  for (Millis interval : {Millis(60000), Millis(10)}) {
+    StartReaper(interval);
+    TimePoint deadline = Lease(Millis(50));
+    int before = events_.lease_timeouts();
+    TimePoint seen = WaitForRevocations(before + 1);
+    ASSERT_EQ(events_.lease_timeouts(), before + 1) << "interval " << interval.count();
+    EXPECT_LT(seen - deadline, Millis(250)) << "interval " << interval.count();
+    if (interval == Millis(60000)) {
+      EXPECT_EQ(reaper_->stats().runs, 0u) << "no periodic pass in a minute's interval";
+    }
+    EXPECT_GE(reaper_->stats().lease_passes, 1u);
+    reaper_->Stop();
+  }
+}
+
+TEST_F(ReaperWakeTest, AnEarlierLeaseWakesTheSleepingReaper) {
+  StartReaper(Millis(60000));
+  Lease(Millis(30000));
+  // Let the reaper go to sleep until that lease's deadline.
+  std::this_thread::sleep_for(Millis(30));
+  TimePoint deadline = Lease(Millis(40));
+  TimePoint seen = WaitForRevocations(1);
+  ASSERT_EQ(events_.lease_timeouts(), 1);
+  EXPECT_LT(seen - deadline, Millis(250));
+  EXPECT_EQ(leases_.size(), 1u) << "the 30 s lease stays";
+  EXPECT_EQ(reaper_->stats().runs, 0u) << "woken by the lease, not by a tick";
+}
+
+TEST_F(ReaperWakeTest, ALaterLeaseDoesNotWakeTheReaper) {
+  StartReaper(Millis(60000));
+  Lease(Millis(300));
+  std::this_thread::sleep_for(Millis(30));
+  uint64_t passes = reaper_->stats().lease_passes;
+  for (int i = 0; i < 5; ++i) Lease(Millis(10000));
+  std::this_thread::sleep_for(Millis(50));
+  EXPECT_EQ(reaper_->stats().lease_passes, passes) << "no pass for leases due later";
+  WaitForRevocations(1);
+  EXPECT_EQ(events_.lease_timeouts(), 1);
+}
+
 }  // namespace
 }  // namespace litepool
