@@ -124,8 +124,8 @@ struct ReaperWorld {
     limits.max_readers = kIdlePerPool;
     limits.min_idle = 0;
     for (int p = 0; p < kPools; ++p) {
-      auto pool = std::make_shared<Pool>(
-          MakeDatabase(dir.path(), "db" + std::to_string(p), limits), &clock, &events);
+      auto pool = std::make_shared<Pool>(MakeDatabase(dir.path(), "db" + std::to_string(p), limits),
+                                         &clock, &events);
       Status st = pool->Start();
       if (!st.ok()) {
         error = st.message();
@@ -207,7 +207,10 @@ void BM_ReaperPass(benchmark::State& state) {
   state.counters["idle_handles"] = idle;
   state.SetItemsProcessed(state.iterations() * (w.leases.size() + idle));
 }
-BENCHMARK(BM_ReaperPass)->Unit(benchmark::kMicrosecond)->Repetitions(10)->ReportAggregatesOnly(true);
+BENCHMARK(BM_ReaperPass)
+    ->Unit(benchmark::kMicrosecond)
+    ->Repetitions(10)
+    ->ReportAggregatesOnly(true);
 
 // The lease sweep alone, nothing due: what a wake for a lease deadline costs
 // beyond the revocations it makes. It looks at the index's earliest entries
@@ -230,7 +233,10 @@ void BM_LeaseSweep(benchmark::State& state) {
   }
   state.counters["leases"] = static_cast<double>(w.leases.size());
 }
-BENCHMARK(BM_LeaseSweep)->Unit(benchmark::kMicrosecond)->Repetitions(10)->ReportAggregatesOnly(true);
+BENCHMARK(BM_LeaseSweep)
+    ->Unit(benchmark::kMicrosecond)
+    ->Repetitions(10)
+    ->ReportAggregatesOnly(true);
 
 // A pool of its own for the acquire/return path, so the reaper world's
 // thousand handles are not opened for it.
@@ -279,11 +285,7 @@ void BM_PoolAcquireReturn(benchmark::State& state) {
 // Arg 0: write side (max 1); arg 1: read side (max 4). Two threads on the
 // read side contend for the pool's lock but never queue.
 BENCHMARK(BM_PoolAcquireReturn)->Arg(0)->Arg(1)->Repetitions(10)->ReportAggregatesOnly(true);
-BENCHMARK(BM_PoolAcquireReturn)
-    ->Arg(1)
-    ->Threads(2)
-    ->Repetitions(10)
-    ->ReportAggregatesOnly(true);
+BENCHMARK(BM_PoolAcquireReturn)->Arg(1)->Threads(2)->Repetitions(10)->ReportAggregatesOnly(true);
 
 }  // namespace
 }  // namespace litepool

@@ -144,9 +144,10 @@ bool RunClient(const std::string& socket, int leases, const Args& a, unsigned se
   for (int i = 0; i < leases; ++i) {
     int ms = lease_ms(rng);
     auto asked = SteadyClock::now();
-    if (!line.Call(json{{"id", 1}, {"op", "acquire"}, {"db", "main"}, {"mode", "read"},
-                        {"lease_ms", ms}}.dump(),
-                   &reply)) {
+    if (!line.Call(
+            json{{"id", 1}, {"op", "acquire"}, {"db", "main"}, {"mode", "read"}, {"lease_ms", ms}}
+                .dump(),
+            &reply)) {
       *error = "acquire: connection lost";
       return false;
     }
@@ -243,10 +244,11 @@ bool Measure(const Args& a, int interval_ms, const std::string& dir) {
     all.insert(all.end(), per_client[c].begin(), per_client[c].end());
   }
   std::sort(all.begin(), all.end());
-  std::printf("reaper_interval_ms=%-5d leases=%zu lateness_ms min=%.2f p50=%.2f p90=%.2f "
-              "p99=%.2f max=%.2f\n",
-              interval_ms, all.size(), all.front() / 1000, Percentile(all, 0.5) / 1000,
-              Percentile(all, 0.9) / 1000, Percentile(all, 0.99) / 1000, all.back() / 1000);
+  std::printf(
+      "reaper_interval_ms=%-5d leases=%zu lateness_ms min=%.2f p50=%.2f p90=%.2f "
+      "p99=%.2f max=%.2f\n",
+      interval_ms, all.size(), all.front() / 1000, Percentile(all, 0.5) / 1000,
+      Percentile(all, 0.9) / 1000, Percentile(all, 0.99) / 1000, all.back() / 1000);
   std::fflush(stdout);
   return true;
 }

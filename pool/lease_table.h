@@ -11,8 +11,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "base/status.h"
 #include "base/mutex.h"
+#include "base/status.h"
 #include "pool/clock.h"
 #include "pool/handle.h"
 #include "pool/pool_events.h"
@@ -62,11 +62,11 @@ struct LeaseInfo {
 
 // What one reaper pass found.
 struct SweepResult {
-  std::vector<PooledHandle> revoked;        // idle leases past their deadline
-  std::vector<LeaseInfo> revoked_info;      // one per revocation (idle or busy)
-  std::vector<LeaseInfo> leak_warnings;     // leases that just passed leak_warn_ms
-  int interrupted = 0;  // busy revoked leases interrupted (again) by this pass
-  int visited = 0;      // leases the pass looked at: only those due
+  std::vector<PooledHandle> revoked;     // idle leases past their deadline
+  std::vector<LeaseInfo> revoked_info;   // one per revocation (idle or busy)
+  std::vector<LeaseInfo> leak_warnings;  // leases that just passed leak_warn_ms
+  int interrupted = 0;                   // busy revoked leases interrupted (again) by this pass
+  int visited = 0;                       // leases the pass looked at: only those due
   // When the next deadline, re-interrupt or leak warning falls due;
   // TimePoint::max() when none.
   TimePoint next_due = TimePoint::max();

@@ -13,8 +13,7 @@ namespace litepool {
 namespace {
 
 double UnixNow() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 void LogLease(log::Event&& event, const LeaseInfo& info) {

@@ -30,8 +30,8 @@ class ReaperEvents {
 
 struct ReaperStats {
   bool up = false;
-  uint64_t runs = 0;  // periodic passes, one per reaper_interval_ms
-  uint64_t lease_passes = 0;  // passes woken by a lease deadline or leak warning
+  uint64_t runs = 0;                 // periodic passes, one per reaper_interval_ms
+  uint64_t lease_passes = 0;         // passes woken by a lease deadline or leak warning
   double last_run_unix_seconds = 0;  // when the last pass finished
   double last_duration_seconds = 0;
   double last_lag_seconds = 0;

@@ -3,7 +3,6 @@
 #include "pool/lease_table.h"
 
 #include <gtest/gtest.h>
-
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -41,7 +40,8 @@ class LeaseTableTest : public ::testing::Test {
   }
 
   PooledHandle Open() {
-    Pool::Acquired a = testing::AcquireFor(*pool_, Mode::kWrite, [](std::unique_ptr<Handle> h) { return h; });
+    Pool::Acquired a =
+        testing::AcquireFor(*pool_, Mode::kWrite, [](std::unique_ptr<Handle> h) { return h; });
     EXPECT_EQ(a.kind, Pool::Acquired::kGranted) << a.status.message();
     return PooledHandle(pool_, std::move(a.handle));
   }

@@ -43,9 +43,8 @@ class ReaperTest : public ::testing::Test {
   void TearDown() override { workers_.Stop(); }
 
   Pool* AddPool(config::PoolLimits limits, const std::string& name = "r") {
-    auto pool =
-        std::make_shared<Pool>(testing::MakeDatabase(dir_, name, std::move(limits)), &clock_,
-                               &events_);
+    auto pool = std::make_shared<Pool>(testing::MakeDatabase(dir_, name, std::move(limits)),
+                                       &clock_, &events_);
     Status st = pool->Start();
     EXPECT_TRUE(st.ok()) << st.message();
     pools_.Add(pool);
@@ -53,7 +52,8 @@ class ReaperTest : public ::testing::Test {
   }
 
   static std::unique_ptr<Handle> AcquireNow(Pool* pool, Mode mode) {
-    Pool::Acquired a = testing::AcquireFor(*pool, mode, [](std::unique_ptr<Handle> h) { return h; });
+    Pool::Acquired a =
+        testing::AcquireFor(*pool, mode, [](std::unique_ptr<Handle> h) { return h; });
     EXPECT_EQ(a.kind, Pool::Acquired::kGranted) << a.status.message();
     return std::move(a.handle);
   }
@@ -397,12 +397,13 @@ TEST(ReaperLoopTest, StartStopRunsPassesInRealTime) {
   PoolSet pools;
   config::PoolLimits limits;
   limits.idle_timeout_ms = 50;
-  auto pool = std::make_shared<Pool>(testing::MakeDatabase(dir, "loop", limits), RealTime(),
-                                     &events);
+  auto pool =
+      std::make_shared<Pool>(testing::MakeDatabase(dir, "loop", limits), RealTime(), &events);
   ASSERT_TRUE(pool->Start().ok());
   pools.Add(pool);
   {
-    Pool::Acquired a = testing::AcquireFor(*pool, Mode::kRead, [](std::unique_ptr<Handle> h) { return h; });
+    Pool::Acquired a =
+        testing::AcquireFor(*pool, Mode::kRead, [](std::unique_ptr<Handle> h) { return h; });
     ASSERT_EQ(a.kind, Pool::Acquired::kGranted);
     pool->Return(std::move(a.handle));
   }
@@ -442,8 +443,8 @@ class ReaperWakeTest : public ::testing::Test {
     config::PoolLimits limits;
     limits.max_writers = 1;
     limits.max_readers = 8;
-    pool_ = std::make_shared<Pool>(testing::MakeDatabase(dir_, "wake", limits), RealTime(),
-                                   &events_);
+    pool_ =
+        std::make_shared<Pool>(testing::MakeDatabase(dir_, "wake", limits), RealTime(), &events_);
     ASSERT_TRUE(pool_->Start().ok());
     pools_.Add(pool_);
     leases_.AddClient(kClient, LeaseHolder{4242, 1000});
@@ -454,8 +455,7 @@ class ReaperWakeTest : public ::testing::Test {
   }
 
   void StartReaper(Millis interval) {
-    reaper_ = std::make_unique<Reaper>(&pools_, &leases_, &workers_, RealTime(), interval,
-                                       nullptr);
+    reaper_ = std::make_unique<Reaper>(&pools_, &leases_, &workers_, RealTime(), interval, nullptr);
     reaper_->Start();
   }
 
