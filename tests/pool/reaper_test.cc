@@ -461,7 +461,8 @@ class ReaperWakeTest : public ::testing::Test {
 
   // Leases a read handle for `lease_ms`; returns its deadline.
   TimePoint Lease(Millis lease_ms) {
-    Pool::Acquired a = testing::AcquireFor(*pool_, Mode::kRead, [](std::unique_ptr<Handle> h) { return h; });
+    Pool::Acquired a =
+        testing::AcquireFor(*pool_, Mode::kRead, [](std::unique_ptr<Handle> h) { return h; });
     EXPECT_EQ(a.kind, Pool::Acquired::kGranted);
     PooledHandle h(pool_, std::move(a.handle));
     LeaseTerms terms;
