@@ -67,6 +67,9 @@ class ServerWorld {
   }
 
   server::RequestDriver* driver() { return driver_.get(); }
+  // Runs what the workers hold and stops them: before the io_context a
+  // test's sessions post to goes, as the daemon stops its workers first.
+  void StopWorkers() { workers_.Stop(); }
   Pool& pool() { return *pool_; }
   LeaseTable& leases() { return leases_; }
   std::atomic<int64_t>& max_result_bytes() { return max_result_bytes_; }

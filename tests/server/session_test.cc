@@ -41,6 +41,12 @@ class SessionTest : public ::testing::Test {
     if (session_) session_->PostStop();
     guard_.reset();
     if (thread_.joinable()) thread_.join();
+    // As the daemon stops (docs/architecture.md, "Threads"): the workers
+    // first, then what they posted back runs on the io_context, so no
+    // session outlives the io_context its timers belong to.
+    world_.StopWorkers();
+    io_.restart();
+    io_.poll();
     session_.reset();
     if (fd_ >= 0) ::close(fd_);
   }
