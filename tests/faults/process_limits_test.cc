@@ -1,5 +1,6 @@
 // The process's own limits: file descriptors exhausted, stderr on a pipe
 // nobody reads, and memory under huge results that are refused.
+#include <dirent.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -46,13 +47,31 @@ bool Pings(const std::string& socket) {
 
 class ProcessLimitsTest : public FaultTest {};
 
+// The `fd_limit` log line's max_clients: what the daemon planned for the
+// descriptors it was given (-1 when the line is missing).
+int PlannedMaxClients(const std::string& log) {
+  for (std::istringstream lines(log); !lines.eof();) {
+    std::string line;
+    std::getline(lines, line);
+    if (line.find("\"event\":\"fd_limit\"") == std::string::npos) continue;
+    return json::parse(line).value("max_clients", -1);
+  }
+  return -1;
+}
+
 TEST_F(ProcessLimitsTest, OutOfFileDescriptorsRefusesWithAReasonAndKeepsMetrics) {
-  daemon_.SetPrefix({"/usr/bin/prlimit", "--nofile=64:64"});
+  // Tight enough that max_clients is lowered below its default, loose
+  // enough to leave some: the daemon's own descriptors (one set per I/O
+  // thread, the metrics server) grow with the machine's cores.
+  daemon_.SetPrefix({"/usr/bin/prlimit", "--nofile=112:112"});
   ASSERT_TRUE(daemon_.Start());
-  EXPECT_TRUE(daemon_.WaitForLog("\"event\":\"fd_limit_low\""));
+  ASSERT_TRUE(daemon_.WaitForLog("\"event\":\"fd_limit_low\""));
+  const int planned = PlannedMaxClients(daemon_.LogText());
+  ASSERT_GT(planned, 0) << daemon_.LogText();
+  const int extra = 20;
   std::vector<LineClient> clients;
   int admitted = 0, refused = 0, silent = 0;
-  for (int i = 0; i < 80; ++i) {
+  for (int i = 0; i < planned + extra; ++i) {
     clients.emplace_back(daemon_.socket_path());
     LineClient& c = clients.back();
     // A refused client may already be closed: the send may fail, and its
@@ -70,8 +89,9 @@ TEST_F(ProcessLimitsTest, OutOfFileDescriptorsRefusesWithAReasonAndKeepsMetrics)
     }
   }
   EXPECT_EQ(silent, 0) << "clients left hanging with no answer";
-  EXPECT_GT(admitted, 0);
-  EXPECT_GT(refused, 0);
+  // Exactly the planned number get in; every one past it is told why.
+  EXPECT_EQ(admitted, planned);
+  EXPECT_EQ(refused, extra);
   // The metrics endpoint still answers with the table full.
   HttpResponse metrics = HttpGet(daemon_.metrics_port(), "/metrics");
   EXPECT_EQ(metrics.status, 200);
@@ -89,6 +109,59 @@ TEST_F(ProcessLimitsTest, OutOfFileDescriptorsRefusesWithAReasonAndKeepsMetrics)
     ++accept_lines;
   }
   EXPECT_LE(accept_lines, 1u) << log;
+}
+
+// Descriptors open in process `pid` now.
+int OpenFdsOf(pid_t pid) {
+  int n = 0;
+  if (DIR* dir = ::opendir(("/proc/" + std::to_string(pid) + "/fd").c_str())) {
+    while (::readdir(dir) != nullptr) ++n;
+    ::closedir(dir);
+    n -= 2;  // "." and ".."
+  }
+  return n;
+}
+
+// The limit lowered under a running daemon (as when something else in the
+// process eats descriptors): max_clients still allows more, so accept itself
+// fails with EMFILE and the reserved descriptor is spent to tell the client
+// why instead of leaving it hanging.
+TEST_F(ProcessLimitsTest, DescriptorsRunOutBeforeMaxClientsTheReserveRefuses) {
+  ASSERT_TRUE(daemon_.Start());
+  ASSERT_TRUE(Pings(daemon_.socket_path()));
+  const int room = 5;
+  const std::string limit = std::to_string(OpenFdsOf(daemon_.pid()) + room);
+  ASSERT_EQ(RunProcess({"/usr/bin/prlimit", "--pid", std::to_string(daemon_.pid()),
+                        "--nofile=" + limit + ":" + limit})
+                .exit_code,
+            0);
+  std::vector<LineClient> clients;
+  int admitted = 0, refused = 0, silent = 0;
+  for (int i = 0; i < room + 10; ++i) {
+    clients.emplace_back(daemon_.socket_path());
+    const char ping[] = "{\"op\":\"ping\"}\n";
+    (void)!::send(clients.back().fd(), ping, sizeof(ping) - 1, MSG_NOSIGNAL);
+    auto line = clients.back().ReadLine(milliseconds(2000));
+    if (!line) {
+      ++silent;
+    } else if (json::parse(*line).value("ok", false)) {
+      ++admitted;
+    } else {
+      json error = json::parse(*line)["error"];
+      EXPECT_EQ(error["code"], "too_many_clients") << *line;
+      EXPECT_NE(error["message"].get<std::string>().find("RLIMIT_NOFILE"), std::string::npos)
+          << *line;
+      ++refused;
+    }
+  }
+  EXPECT_EQ(silent, 0) << "clients left hanging with no answer";
+  EXPECT_GT(admitted, 0);
+  EXPECT_GT(refused, 0);
+  EXPECT_TRUE(daemon_.WaitForLog("\"event\":\"accept_failed\""));
+  // Clients that leave give their descriptors back, and the daemon accepts
+  // again without a restart.
+  clients.clear();
+  EXPECT_TRUE(Eventually([&] { return Pings(daemon_.socket_path()); }));
 }
 
 // With the metrics endpoint off and stderr on a pipe whose reader is gone,
