@@ -11,7 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "bench/lock_count.h"
 #include "config/config.h"
+#include "metrics/metrics.h"
 #include "pool/clock.h"
 #include "pool/handle_factory.h"
 #include "pool/lease_table.h"
@@ -130,11 +132,12 @@ void BM_ReplyEncodePointSelect(benchmark::State& state) {
 BENCHMARK(BM_ReplyEncodePointSelect);
 
 // A daemon's request path without sockets: one pool over a 100k-row table,
-// a lease table, a dispatcher. Requests are granted at once (idle handles),
-// so a request runs on the calling thread as on a session thread.
+// a lease table, a dispatcher, the daemon's metrics. Requests are granted at
+// once (idle handles), so a request runs on the calling thread as on a
+// session thread.
 struct DispatchWorld {
   std::string dir;
-  NullPoolEvents events;
+  metrics::Metrics metrics{{"main"}, [] { return std::vector<PoolSnapshot>{}; }};
   PoolSet pools;
   LeaseTable leases{RealTime()};
   TaskRunner workers{1, "bench-work"};
@@ -172,7 +175,7 @@ struct DispatchWorld {
     cfg.path = path;
     cfg.create_if_missing = true;
     cfg.pragmas = {{"journal_mode", "wal"}, {"synchronous", "normal"}};
-    auto pool = std::make_shared<Pool>(cfg, RealTime(), &events, &workers);
+    auto pool = std::make_shared<Pool>(cfg, RealTime(), metrics.AddDatabase("main"), &workers);
     Status st = pool->Start();
     if (!st.ok()) {
       error = st.message();
@@ -212,12 +215,29 @@ DispatchWorld& World() {
 
 bool Ok(const std::string& reply) { return reply.find("\"ok\":true") != std::string::npos; }
 
+// Mutex and rwlock acquisitions per iteration, by every thread of the
+// process (bench/lock_count.h): what one request costs in locks.
+class LockCounter {
+ public:
+  explicit LockCounter(benchmark::State& state) : state_(state), before_(bench::LocksTaken()) {}
+  ~LockCounter() {
+    if (state_.iterations() == 0) return;
+    state_.counters["locks_per_op"] = static_cast<double>(bench::LocksTaken() - before_) /
+                                      static_cast<double>(state_.iterations());
+  }
+
+ private:
+  benchmark::State& state_;
+  const uint64_t before_;
+};
+
 // One-shot point select: decode, acquire, lease, query, reply, release.
 void BM_DispatchPointSelect(benchmark::State& state) {
   DispatchWorld& w = World();
   if (!w.error.empty()) return state.SkipWithError(w.error.c_str());
   uint64_t key = 1;
   std::string line;
+  LockCounter locks(state);
   for (auto _ : state) {
     key = key * 6364136223846793005ull + 1442695040888963407ull;
     line =
@@ -233,6 +253,7 @@ BENCHMARK(BM_DispatchPointSelect);
 void BM_DispatchAcquireRelease(benchmark::State& state) {
   DispatchWorld& w = World();
   if (!w.error.empty()) return state.SkipWithError(w.error.c_str());
+  LockCounter locks(state);
   for (auto _ : state) {
     std::string reply = w.Run(kAcquire);
     size_t at = reply.find("\"lease\":\"");

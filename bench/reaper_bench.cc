@@ -74,7 +74,7 @@ config::Database MakeDatabase(const std::string& dir, const std::string& name,
 
 std::unique_ptr<Handle> AcquireNow(Pool* pool, Mode mode) {
   Pool::Acquired a = pool->Acquire(
-      mode, [] { return Pool::Grant([](std::unique_ptr<Handle> h) { return h; }); },
+      mode, /*uid=*/0, [] { return Pool::Grant([](std::unique_ptr<Handle> h) { return h; }); },
       /*may_open=*/true);
   return a.kind == Pool::Acquired::kGranted ? std::move(a.handle) : nullptr;
 }

@@ -35,9 +35,32 @@ Pool::Pool(const config::Database& db, const TimeSource* clock, PoolEvents* even
   sides_[0].max = db.read_only ? 0 : db.limits.max_writers;
   sides_[1].mode = Mode::kRead;
   sides_[1].max = db.limits.max_readers;
+  lease_limits_.Store(db.limits);
 }
 
 Pool::~Pool() = default;
+
+void Pool::AtomicLeaseLimits::Store(const config::PoolLimits& limits) {
+  constexpr auto kRelaxed = std::memory_order_relaxed;  // each value stands alone
+  acquire_timeout_ms.store(limits.acquire_timeout_ms, kRelaxed);
+  lease_timeout_ms.store(limits.lease_timeout_ms, kRelaxed);
+  leak_warn_ms.store(limits.leak_warn_ms, kRelaxed);
+  statement_timeout_ms.store(limits.statement_timeout_ms, kRelaxed);
+  max_leases_per_client.store(limits.max_leases_per_client, kRelaxed);
+  max_readers.store(limits.max_readers, kRelaxed);
+}
+
+LeaseLimits Pool::lease_limits() const {
+  constexpr auto kRelaxed = std::memory_order_relaxed;
+  LeaseLimits out;
+  out.acquire_timeout = Millis(lease_limits_.acquire_timeout_ms.load(kRelaxed));
+  out.lease_timeout = Millis(lease_limits_.lease_timeout_ms.load(kRelaxed));
+  out.leak_warn = Millis(lease_limits_.leak_warn_ms.load(kRelaxed));
+  out.statement_timeout = Millis(lease_limits_.statement_timeout_ms.load(kRelaxed));
+  out.max_leases_per_client = lease_limits_.max_leases_per_client.load(kRelaxed);
+  out.has_readers = lease_limits_.max_readers.load(kRelaxed) > 0;
+  return out;
+}
 
 Status Pool::Start() {
   Status st = OpenFile();
@@ -199,7 +222,8 @@ Status Pool::OpenCounted(Mode mode, std::unique_ptr<Handle>* out) {
   return st;
 }
 
-Pool::Acquired Pool::Acquire(Mode mode, const std::function<Grant()>& make_grant, bool may_open) {
+Pool::Acquired Pool::Acquire(Mode mode, uint32_t uid, const std::function<Grant()>& make_grant,
+                             bool may_open) {
   TimePoint start = clock_->Now();
   Acquired result;
   // A refusal, counted once the lock is released (pool/pool_events.h).
@@ -210,6 +234,11 @@ Pool::Acquired Pool::Acquire(Mode mode, const std::function<Grant()>& make_grant
     if (shut_down_) {
       result.status = Status(Code::kShuttingDown, "the daemon is shutting down");
       return result;
+    }
+    if (!AllowsUidLocked(uid)) {
+      result.status =
+          Status(Code::kForbidden, "uid " + std::to_string(uid) + " may not use database " + name_);
+      return result;  // not an acquire: counted nowhere, logged by the caller
     }
     if (!up_) {
       result.status = Status(
@@ -296,15 +325,25 @@ bool Pool::ReturnQuickly(std::unique_ptr<Handle>* handle) {
   Handle* h = handle->get();
   TimePoint now = clock_->Now();
   if (h->broken() || !h->Clean() || now >= h->expires_at()) return false;
+  h->Rollback();  // none is open: this only clears the last lease's interruption
+  // Measured before the lock (no lock while SQLite runs); everything else
+  // in one acquisition of it.
+  const Mode mode = h->mode();
+  const int64_t cache = h->CacheBytes();
+  const double held = Seconds(now - h->leased_at());
+  Waiter w;
+  std::unique_ptr<Handle> for_waiter;
   {
     MutexLock lock(&mu_);
-    const Side& s = side(h->mode());
+    const Side& s = side(mode);
     if (shut_down_ || s.total() > s.max || !CurrentLocked(*h)) return false;
+    cache_bytes_ += cache - h->recorded_cache_bytes();
+    h->set_recorded_cache_bytes(cache);
+    h->set_last_used(now);
+    for_waiter = OfferLocked(std::move(*handle), &w);
   }
-  h->Rollback();  // none is open: this only clears the last lease's interruption
-  AccountReturn(h, now);
-  h->set_last_used(now);
-  Offer(std::move(*handle));
+  events()->LeaseEnded(mode, held);
+  if (for_waiter) GrantTo(std::move(w), std::move(for_waiter));
   return true;
 }
 
@@ -377,25 +416,36 @@ bool Pool::Return(std::unique_ptr<Handle> handle) {
 }
 
 void Pool::Offer(std::unique_ptr<Handle> handle) {
-  Mode mode = handle->mode();
-  for (;;) {
-    Waiter w;
-    {
-      MutexLock lock(&mu_);
-      Side& s = side(mode);
-      if (s.waiters.empty() || shut_down_) {
-        --s.leased;
-        s.idle.push_back(std::move(handle));
-        return;
-      }
-      w = std::move(s.waiters.front());
-      s.waiters.pop_front();
-    }
+  Waiter w;
+  {
+    MutexLock lock(&mu_);
+    handle = OfferLocked(std::move(handle), &w);
+  }
+  if (handle) GrantTo(std::move(w), std::move(handle));
+}
+
+std::unique_ptr<Handle> Pool::OfferLocked(std::unique_ptr<Handle> handle, Waiter* w) {
+  Side& s = side(handle->mode());
+  if (s.waiters.empty() || shut_down_) {
+    --s.leased;
+    s.idle.push_back(std::move(handle));
+    return nullptr;
+  }
+  *w = std::move(s.waiters.front());
+  s.waiters.pop_front();
+  return handle;
+}
+
+void Pool::GrantTo(Waiter w, std::unique_ptr<Handle> handle) {
+  const Mode mode = handle->mode();
+  while (handle) {
     TimePoint now = clock_->Now();
     handle->set_leased_at(now);
     events()->Acquired(mode, AcquireResult::kOk, Seconds(now - w.since));
     handle = w.grant(std::move(handle));
     if (!handle) return;
+    MutexLock lock(&mu_);  // its client has gone: the next waiter's, or idle
+    handle = OfferLocked(std::move(handle), &w);
   }
 }
 
@@ -539,6 +589,7 @@ std::vector<std::unique_ptr<Handle>> Pool::Reconfigure(const config::Database& d
   std::vector<std::unique_ptr<Handle>> excess;
   MutexLock lock(&mu_);
   limits_ = db.limits;
+  lease_limits_.Store(db.limits);
   allowed_uids_ = db.allowed_uids;
   sides_[0].max = read_only_ ? 0 : db.limits.max_writers;
   sides_[1].max = db.limits.max_readers;
@@ -573,6 +624,10 @@ void Pool::ServeWaiters() {
 
 bool Pool::AllowsUid(uint32_t uid) const {
   MutexLock lock(&mu_);
+  return AllowsUidLocked(uid);
+}
+
+bool Pool::AllowsUidLocked(uint32_t uid) const {
   if (uid == 0 || !allowed_uids_) return true;
   return std::find(allowed_uids_->begin(), allowed_uids_->end(), uid) != allowed_uids_->end();
 }

@@ -4,6 +4,7 @@
 // waiter, so a newcomer can never barge ahead of the queue.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -39,6 +40,17 @@ struct PoolSnapshot {
   int64_t cache_bytes = 0;
   bool up = false;
   std::string down_cause;  // why it is down, when it is
+};
+
+// The limits a request reads to lease a handle and to bound its statement
+// and its wait: read without the pool's lock (Pool::lease_limits).
+struct LeaseLimits {
+  Millis acquire_timeout{0};
+  Millis lease_timeout{0};
+  Millis leak_warn{0};          // 0: off
+  Millis statement_timeout{0};  // 0: none
+  int max_leases_per_client = 0;
+  bool has_readers = false;
 };
 
 // Idle handles the reaper has taken out of the pool, to be closed by a
@@ -85,12 +97,14 @@ class Pool : public std::enable_shared_from_this<Pool> {
   // on the file is its, not the old pool's, to keep.
   void AdoptFiles(const Pool& other);
 
-  // Takes an idle handle, opens a new one (slow) or queues a waiter. The
-  // waiter's Grant is built by `make_grant` only if the acquire queues (it
-  // runs under the pool's lock and must not call into the pool). With
+  // Takes an idle handle, opens a new one (slow) or queues a waiter, for a
+  // client running as `uid` (forbidden unless AllowsUid; checked under the
+  // same lock, so that a request takes the pool's lock once to acquire).
+  // The waiter's Grant is built by `make_grant` only if the acquire queues
+  // (it runs under the pool's lock and must not call into the pool). With
   // may_open false, an acquire that would open a handle answers kMustOpen
   // instead, so the I/O thread never blocks.
-  Acquired Acquire(Mode mode, const std::function<Grant()>& make_grant, bool may_open)
+  Acquired Acquire(Mode mode, uint32_t uid, const std::function<Grant()>& make_grant, bool may_open)
       EXCLUDES(mu_);
 
   // Removes a queued waiter. False if it was already granted (its Grant has
@@ -103,7 +117,7 @@ class Pool : public std::enable_shared_from_this<Pool> {
   bool Return(std::unique_ptr<Handle> handle);
   // Return() when it needs no SQLite work: no transaction to roll back and
   // nothing to close. Otherwise returns false and leaves *handle for
-  // Return() on a worker. Fast.
+  // Return() on a worker. Fast: one acquisition of the pool's lock.
   bool ReturnQuickly(std::unique_ptr<Handle>* handle);
   // Return() from a thread that must not block: at once when it can, else
   // on a worker. What a PooledHandle does when it goes. Fast.
@@ -124,6 +138,11 @@ class Pool : public std::enable_shared_from_this<Pool> {
 
   PoolSnapshot Snapshot() const;
   config::PoolLimits limits() const;
+  // What a request needs of limits(), without the lock or a copy of the
+  // configuration: a reload stores each value on its own, so a request
+  // racing it may see some limits old and some new, each one valid, as if
+  // it had come a moment earlier or later. Fast.
+  LeaseLimits lease_limits() const;
   // Applies a reloaded configuration of this database: sizes and time limits
   // take effect at once. Returns idle handles above a lowered maximum, for
   // the caller to close (reason reload) on a worker; leased ones above it
@@ -132,7 +151,7 @@ class Pool : public std::enable_shared_from_this<Pool> {
   std::vector<std::unique_ptr<Handle>> Reconfigure(const config::Database& db);
   void ServeWaiters();
   // The database's own allowed_uids, when it has them; root always passes.
-  bool AllowsUid(uint32_t uid) const;
+  bool AllowsUid(uint32_t uid) const EXCLUDES(mu_);
   const std::string& name() const { return name_; }
   // The events are called with no pool lock held (pool/pool_events.h); the
   // pool's own calls go through here so that the analysis rejects one made
@@ -175,6 +194,14 @@ class Pool : public std::enable_shared_from_this<Pool> {
   void AccountReturn(Handle* handle, TimePoint now) EXCLUDES(mu_);
   // Gives a leased-counted handle to the first waiter, or makes it idle.
   void Offer(std::unique_ptr<Handle> handle) EXCLUDES(mu_);
+  // Offer() under a lock the caller already holds: makes it idle and
+  // returns null, or takes the first waiter into *w and returns the handle
+  // for the caller to grant outside the lock (GrantTo).
+  std::unique_ptr<Handle> OfferLocked(std::unique_ptr<Handle> handle, Waiter* w) REQUIRES(mu_);
+  // Grants `handle` to `w` (no lock held); a handle its client no longer
+  // wants is offered again.
+  void GrantTo(Waiter w, std::unique_ptr<Handle> handle) EXCLUDES(mu_);
+  bool AllowsUidLocked(uint32_t uid) const REQUIRES(mu_);
   // After a close: opens a handle for the first waiter if there is room.
   void Refill(Mode mode) EXCLUDES(mu_);
   void Close(std::unique_ptr<Handle> handle, CloseReason reason) EXCLUDES(mu_);
@@ -219,6 +246,18 @@ class Pool : public std::enable_shared_from_this<Pool> {
   TaskRunner* const workers_;
   HandleFactory factory_;
   FaultReport faults_;
+
+  // lease_limits(), stored by the constructor and Reconfigure().
+  struct AtomicLeaseLimits {
+    std::atomic<int64_t> acquire_timeout_ms{0};
+    std::atomic<int64_t> lease_timeout_ms{0};
+    std::atomic<int64_t> leak_warn_ms{0};
+    std::atomic<int64_t> statement_timeout_ms{0};
+    std::atomic<int> max_leases_per_client{0};
+    std::atomic<int> max_readers{0};
+    void Store(const config::PoolLimits& limits);
+  };
+  AtomicLeaseLimits lease_limits_;
 
   // State below is protected by mu_.
   mutable Mutex mu_;

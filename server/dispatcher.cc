@@ -110,15 +110,10 @@ Status Dispatcher::Check(Call& call, Leasing* out) const {
     return Status(Code::kShuttingDown, "the daemon is shutting down");
   out->pool = services_->pools->Find(req.db);
   if (!out->pool) return Status(Code::kUnknownDatabase, "no database named " + req.db);
-  const wire::PeerCredentials& peer = call.client.peer;
-  if (!out->pool->AllowsUid(peer.uid)) {
-    log::Warn("access_denied").Str("db", req.db).Int("pid", peer.pid).Int("uid", peer.uid);
-    return Status(Code::kForbidden,
-                  "uid " + std::to_string(peer.uid) + " may not use database " + req.db);
-  }
-  config::PoolLimits limits = out->pool->limits();
-  if (req.auto_mode && limits.max_readers == 0) req.mode = Mode::kWrite;  // no detour
-  if (services_->leases->LeaseCount(call.client.id) >= limits.max_leases_per_client) {
+  const LeaseLimits limits = out->pool->lease_limits();
+  if (req.auto_mode && !limits.has_readers) req.mode = Mode::kWrite;  // no detour
+  if (req.op == Op::kAcquire &&
+      services_->leases->LeaseCount(call.client.id) >= limits.max_leases_per_client) {
     return Status(Code::kTooManyLeases, "this connection holds max_leases_per_client (" +
                                             std::to_string(limits.max_leases_per_client) +
                                             ") leases");
@@ -126,15 +121,15 @@ Status Dispatcher::Check(Call& call, Leasing* out) const {
   LeasePlan& plan = out->plan;
   plan.mode = req.mode;
   plan.lease_ms =
-      Millis(std::min(req.lease_ms.value_or(limits.lease_timeout_ms), limits.lease_timeout_ms));
-  plan.leak_warn = Millis(limits.leak_warn_ms);
-  plan.statement_timeout = Millis(limits.statement_timeout_ms);
+      std::min(req.lease_ms ? Millis(*req.lease_ms) : limits.lease_timeout, limits.lease_timeout);
+  plan.leak_warn = limits.leak_warn;
+  plan.statement_timeout = limits.statement_timeout;
   out->wait =
-      Millis(std::min(req.wait_ms.value_or(limits.acquire_timeout_ms), limits.acquire_timeout_ms));
+      std::min(req.wait_ms ? Millis(*req.wait_ms) : limits.acquire_timeout, limits.acquire_timeout);
   return Status();
 }
 
-std::variant<LeaseId, Outcome> Dispatcher::Lease(Call& call, const Leasing& leasing) {
+std::variant<PooledHandle, Outcome> Dispatcher::TakeHandle(Call& call, const Leasing& leasing) {
   Request& req = call.req;
   const std::shared_ptr<Pool>& pool = leasing.pool;
   std::string id_json;  // for the ticket: the request moves into the waiter
@@ -146,9 +141,13 @@ std::variant<LeaseId, Outcome> Dispatcher::Lease(Call& call, const Leasing& leas
       return Grant(p, std::move(handle));
     };
   };
-  Pool::Acquired got = pool->Acquire(req.mode, make_grant, call.place == Place::kWorker);
+  const wire::PeerCredentials& peer = call.client.peer;
+  Pool::Acquired got = pool->Acquire(req.mode, peer.uid, make_grant, call.place == Place::kWorker);
   switch (got.kind) {
     case Pool::Acquired::kFailed:
+      if (got.status.code() == Code::kForbidden) {
+        log::Warn("access_denied").Str("db", req.db).Int("pid", peer.pid).Int("uid", peer.uid);
+      }
       return Fail(req, got.status);
     case Pool::Acquired::kMustOpen:
       return OnWorker(req);
@@ -158,10 +157,15 @@ std::variant<LeaseId, Outcome> Dispatcher::Lease(Call& call, const Leasing& leas
     case Pool::Acquired::kGranted:
       break;
   }
+  return PooledHandle(pool, std::move(got.handle));
+}
+
+std::variant<LeaseId, Outcome> Dispatcher::Lease(Call& call, const Leasing& leasing) {
+  auto taken = TakeHandle(call, leasing);
+  if (auto* outcome = std::get_if<Outcome>(&taken)) return std::move(*outcome);
   LeaseId id;
-  PooledHandle handle(pool, std::move(got.handle));
-  if (!MakeLease(call.client.id, leasing.plan, req.tag, &handle, &id)) {
-    return Fail(req, Status(Code::kInternal, "client gone"));  // the handle goes back
+  if (!MakeLease(call.client.id, leasing.plan, call.req.tag, &std::get<PooledHandle>(taken), &id)) {
+    return Fail(call.req, Status(Code::kInternal, "client gone"));  // the handle goes back
   }
   return id;
 }
@@ -212,41 +216,43 @@ std::unique_ptr<Handle> Dispatcher::Grant(const std::shared_ptr<Pending>& p,
 
 Dispatcher::LeaseRun Dispatcher::RunOnLease(ClientId client, LeaseId lease, const Request& req,
                                             Place place) const {
-  LeaseRun run;
   if (place == Place::kIoThread && req.op == Op::kExec) {  // several statements: never quick
+    LeaseRun run;
     run.gave_up = true;
     return run;
   }
   LeaseUse use;
   Status st = services_->leases->Begin(client, lease, req.sql, &use);
-  if (!st.ok()) {
-    run.reply = ErrorReply(req.id_json, st);
-    return run;
-  }
+  if (!st.ok()) return LeaseRun{ErrorReply(req.id_json, st)};
+  LeaseRun run = RunStatement(use.handle(), use.pool(), use.statement_timeout, req, place);
+  PooledHandle revoked;  // goes back as it drops
+  Status end = services_->leases->End(use, &revoked);
+  if (!end.ok()) return LeaseRun{ErrorReply(req.id_json, end)};
+  return run;
+}
+
+Dispatcher::LeaseRun Dispatcher::RunStatement(Handle& handle, Pool& pool, Millis statement_timeout,
+                                              const Request& req, Place place) const {
+  LeaseRun run;
   auto start = Clock::now();
   QuickRun quick{start + kQuickBudget};
   QuickRun* quick_ptr = place == Place::kIoThread ? &quick : nullptr;
   std::string& reply = run.reply;
   reply.reserve(256);  // one allocation for the typical small result
   StatementOutcome outcome;
+  Status st;
   if (req.op == Op::kQuery) {
     ResultWriter sink(&reply, req.id_json, services_->max_result_bytes->load(), req.decltypes);
-    st = use.handle().Query(req.sql, req.params, use.statement_timeout, &sink, &outcome, quick_ptr,
-                            req.auto_mode ? WriteOnRead::kRedirect : WriteOnRead::kFail);
+    st = handle.Query(req.sql, req.params, statement_timeout, &sink, &outcome, quick_ptr,
+                      req.auto_mode ? WriteOnRead::kRedirect : WriteOnRead::kFail);
     if (st.ok() && !quick.gave_up && !outcome.needs_writer) sink.Finish(outcome);
   } else {
-    st = use.handle().Exec(req.sql, use.statement_timeout, &outcome);
+    st = handle.Exec(req.sql, statement_timeout, &outcome);
     if (st.ok()) AppendExecReply(&reply, req.id_json, outcome);
   }
   if (!quick.gave_up && !outcome.needs_writer) {
-    use.pool().events()->QueryDone(st.code(), SecondsSince(start));
-    use.pool().ReportFault(st, "statement");
-  }
-  PooledHandle revoked;  // goes back as it drops
-  Status end = services_->leases->End(use, &revoked);
-  if (!end.ok()) {
-    run.reply = ErrorReply(req.id_json, end);
-    return run;
+    pool.events()->QueryDone(st.code(), SecondsSince(start));
+    pool.ReportFault(st, "statement");
   }
   run.gave_up = quick.gave_up;
   run.needs_writer = outcome.needs_writer;

@@ -95,11 +95,18 @@ class Dispatcher {
   Outcome Backup(Call&);
 
   // The checks acquire and the one-shot share: draining, the database,
-  // allowed_uids, max_leases_per_client; and the lease's terms.
+  // max_leases_per_client (acquire only: a one-shot holds its handle only
+  // while its own request runs); and the lease's terms, read without a lock
+  // (Pool::lease_limits). allowed_uids is checked by the pool's Acquire.
   Status Check(Call& call, Leasing* out) const;
-  // Takes a handle for the request and makes its lease: the lease id, or
-  // what to return instead (a failure, a wait, a hand-over to open one).
+  // Takes a handle for the request: the handle, or what to return instead
+  // (a failure, a wait, a hand-over to open one).
+  std::variant<PooledHandle, Outcome> TakeHandle(Call& call, const Leasing& leasing);
+  // TakeHandle, then makes the handle a lease: the lease id, or what to
+  // return instead.
   std::variant<LeaseId, Outcome> Lease(Call& call, const Leasing& leasing);
+  // A one-shot query on the I/O thread, on a handle that is not a lease.
+  Outcome QuickOneShot(Call& call, const Leasing& leasing);
   // The one-shot's statement on its new lease, then the release.
   Outcome RunOneShot(Call& call, LeaseId lease);
   // A one-shot in mode auto whose statement writes: from the start, as a
@@ -114,6 +121,10 @@ class Dispatcher {
                  LeaseId* id) const;
   // Runs the statement of `req` on a lease the client holds.
   LeaseRun RunOnLease(ClientId client, LeaseId lease, const Request& req, Place place) const;
+  // Runs the statement of `req` on `handle` of `pool` and formats its
+  // reply; as a QuickRun on the I/O thread.
+  LeaseRun RunStatement(Handle& handle, Pool& pool, Millis statement_timeout, const Request& req,
+                        Place place) const;
   bool IsAdmin(const ClientContext& client) const;
 
   const Services* const services_;

@@ -11,9 +11,37 @@ Outcome Dispatcher::OneShot(Call& call) {
   Leasing leasing;
   Status st = Check(call, &leasing);
   if (!st.ok()) return Answer{ErrorReply(call.req.id_json, st)};
+  if (call.place == Place::kIoThread && call.req.op == Op::kQuery) {
+    return QuickOneShot(call, leasing);
+  }
   auto leased = Lease(call, leasing);
   if (auto* outcome = std::get_if<Outcome>(&leased)) return std::move(*outcome);
   return RunOneShot(call, std::get<LeaseId>(leased));
+}
+
+// On the I/O thread the handle is this request's alone from the acquire to
+// the return, on one thread and within the quick budget: nothing else can
+// use, revoke or interrupt it meanwhile, so it needs no lease, and the
+// request takes the pool's lock once to acquire and once to return
+// (docs/architecture.md, "The path of a one-shot"). Only a statement that
+// does not finish in its quick run becomes a lease, to go on on a worker
+// where the reaper can reach it.
+Outcome Dispatcher::QuickOneShot(Call& call, const Leasing& leasing) {
+  auto taken = TakeHandle(call, leasing);
+  if (auto* outcome = std::get_if<Outcome>(&taken)) return std::move(*outcome);
+  PooledHandle handle = std::move(std::get<PooledHandle>(taken));
+  LeaseRun run =
+      RunStatement(*handle, handle.pool(), leasing.plan.statement_timeout, call.req, call.place);
+  if (run.gave_up) {
+    LeaseId id;
+    if (!MakeLease(call.client.id, leasing.plan, call.req.tag, &handle, &id)) {
+      return Answer{ErrorReply(call.req.id_json, Status(Code::kInternal, "client gone"))};
+    }
+    return Handover{FinishOneShot{std::move(call.req), id}};
+  }
+  handle = PooledHandle();  // back to the pool before a move to the writer
+  if (run.needs_writer) return ToWriter(call);
+  return Answer{std::move(run.reply)};
 }
 
 Outcome Dispatcher::RunOneShot(Call& call, LeaseId lease) {

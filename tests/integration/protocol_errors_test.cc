@@ -224,5 +224,23 @@ TEST_F(OneLeasePerClientTest, TooManyLeases) {
   EXPECT_FALSE(Acquire(client, "read").empty());
 }
 
+// A one-shot holds its handle only while its own request runs: a
+// connection at max_leases_per_client still runs one-shots, read and
+// write, and its lease is still its own afterwards.
+TEST_F(OneLeasePerClientTest, OneShotsAreNotCountedAsLeases) {
+  LineClient client = Connect();
+  std::string lease = Acquire(client, "read");
+  ASSERT_FALSE(lease.empty());
+  json read = client.Call({{"op", "query"}, {"db", "main"}, {"mode", "read"}, {"sql", "SELECT 7"}});
+  ASSERT_TRUE(IsOk(read)) << read.dump();
+  EXPECT_EQ(read["rows"][0][0], 7);
+  json write =
+      client.Call({{"op", "exec"}, {"db", "main"}, {"sql", "CREATE TABLE IF NOT EXISTS t(x)"}});
+  EXPECT_TRUE(IsOk(write)) << write.dump();
+  EXPECT_TRUE(IsError(client.Call({{"op", "acquire"}, {"db", "main"}, {"mode", "read"}}),
+                      "too_many_leases"));
+  EXPECT_TRUE(IsOk(client.Call({{"op", "release"}, {"lease", lease}})));
+}
+
 }  // namespace
 }  // namespace litepool::testing

@@ -324,7 +324,7 @@ TEST_F(PoolTest, QuickAcquireNeverOpensAHandle) {
     built = true;
     return [](std::unique_ptr<Handle> h) { return h; };
   };
-  Pool::Acquired a = pool->Acquire(Mode::kRead, make_grant, /*may_open=*/false);
+  Pool::Acquired a = pool->Acquire(Mode::kRead, testing::kRootUid, make_grant, /*may_open=*/false);
   EXPECT_EQ(a.kind, Pool::Acquired::kMustOpen);
   EXPECT_FALSE(built) << "no waiter was queued";
   EXPECT_EQ(Side(*pool, Mode::kRead).open, 0);
@@ -333,14 +333,14 @@ TEST_F(PoolTest, QuickAcquireNeverOpensAHandle) {
   auto h = AcquireNow(pool.get(), Mode::kRead);  // may open
   ASSERT_TRUE(h);
   // Full: the quick acquire queues like any other, building its Grant then.
-  a = pool->Acquire(Mode::kRead, make_grant, /*may_open=*/false);
+  a = pool->Acquire(Mode::kRead, testing::kRootUid, make_grant, /*may_open=*/false);
   EXPECT_EQ(a.kind, Pool::Acquired::kQueued);
   EXPECT_TRUE(built);
   EXPECT_TRUE(pool->CancelWaiter(Mode::kRead, a.waiter, AcquireResult::kTimeout));
   ASSERT_TRUE(pool->ReturnQuickly(&h));
   // Idle: granted at once.
   built = false;
-  a = pool->Acquire(Mode::kRead, make_grant, /*may_open=*/false);
+  a = pool->Acquire(Mode::kRead, testing::kRootUid, make_grant, /*may_open=*/false);
   EXPECT_EQ(a.kind, Pool::Acquired::kGranted);
   EXPECT_FALSE(built);
   pool->Return(std::move(a.handle));
@@ -565,6 +565,80 @@ TEST_F(PoolTest, ReconfigureRaisesMaximum) {
   pool->Return(std::move(r2));
 }
 
+// The limits a request reads without the pool's lock follow a reload.
+TEST_F(PoolTest, LeaseLimitsFollowAReload) {
+  config::PoolLimits limits;
+  limits.lease_timeout_ms = 30000;
+  limits.max_readers = 0;
+  auto pool = MakePool(limits);
+  LeaseLimits before = pool->lease_limits();
+  EXPECT_EQ(before.lease_timeout, Millis(30000));
+  EXPECT_EQ(before.acquire_timeout, Millis(limits.acquire_timeout_ms));
+  EXPECT_EQ(before.leak_warn, Millis(limits.leak_warn_ms));
+  EXPECT_EQ(before.max_leases_per_client, limits.max_leases_per_client);
+  EXPECT_FALSE(before.has_readers);
+
+  limits.lease_timeout_ms = 1234;
+  limits.acquire_timeout_ms = 55;
+  limits.leak_warn_ms = 0;
+  limits.statement_timeout_ms = 77;
+  limits.max_leases_per_client = 3;
+  limits.max_readers = 2;
+  EXPECT_TRUE(pool->Reconfigure(testing::MakeDatabase(dir_, "p", limits)).empty());
+  LeaseLimits after = pool->lease_limits();
+  EXPECT_EQ(after.lease_timeout, Millis(1234));
+  EXPECT_EQ(after.acquire_timeout, Millis(55));
+  EXPECT_EQ(after.leak_warn, Millis(0));
+  EXPECT_EQ(after.statement_timeout, Millis(77));
+  EXPECT_EQ(after.max_leases_per_client, 3);
+  EXPECT_TRUE(after.has_readers);
+}
+
+// The uid check is part of the acquire (one lock): a refused uid takes
+// nothing, queues nothing and counts no acquire; root always passes.
+TEST_F(PoolTest, AcquireRefusesAUidTheDatabaseDoesNotAllow) {
+  config::Database db = testing::MakeDatabase(dir_, "p", Writers(1));
+  db.allowed_uids = std::vector<uint32_t>{1000};
+  auto pool = std::make_unique<Pool>(db, &clock_, &events_);
+  ASSERT_TRUE(pool->Start().ok());
+  auto no_grant = []() -> Pool::Grant { return nullptr; };
+  Pool::Acquired refused = pool->Acquire(Mode::kWrite, 1001, no_grant, /*may_open=*/true);
+  EXPECT_EQ(refused.kind, Pool::Acquired::kFailed);
+  EXPECT_EQ(refused.status.code(), Code::kForbidden);
+  EXPECT_NE(refused.status.message().find("1001"), std::string::npos) << refused.status.message();
+  EXPECT_EQ(events_.acquired(Mode::kWrite, AcquireResult::kError), 0);
+  EXPECT_EQ(Side(*pool, Mode::kWrite).leased, 0);
+
+  for (uint32_t uid : {1000u, 0u}) {
+    Pool::Acquired ok = pool->Acquire(Mode::kWrite, uid, no_grant, /*may_open=*/true);
+    ASSERT_EQ(ok.kind, Pool::Acquired::kGranted) << uid << ": " << ok.status.message();
+    pool->Return(std::move(ok.handle));
+  }
+  EXPECT_FALSE(pool->AllowsUid(1001));
+  EXPECT_TRUE(pool->AllowsUid(1000));
+}
+
+// A quick return hands the handle straight to the first waiter, counting
+// the lease's end and the waiter's acquire.
+TEST_F(PoolTest, QuickReturnGrantsTheFirstWaiter) {
+  auto pool = MakePool(Writers(1));
+  auto h = AcquireNow(pool.get(), Mode::kWrite);
+  GrantLog log;
+  ASSERT_EQ(testing::AcquireFor(*pool, Mode::kWrite, log.For(1)).kind, Pool::Acquired::kQueued);
+  ASSERT_TRUE(pool->ReturnQuickly(&h));
+  EXPECT_FALSE(h);
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_TRUE(log.has_handle(0));
+  SideSnapshot s = Side(*pool, Mode::kWrite);
+  EXPECT_EQ(s.leased, 1);
+  EXPECT_EQ(s.idle, 0);
+  EXPECT_EQ(s.waiters, 0);
+  EXPECT_EQ(events_.lease_ended(Mode::kWrite), 1);
+  EXPECT_EQ(events_.acquired(Mode::kWrite, AcquireResult::kOk), 2);
+  pool->Return(log.Take(0));
+  EXPECT_EQ(Side(*pool, Mode::kWrite).idle, 1);
+}
+
 // A raised maximum on reload (docs/configuration.md: pool sizes apply to live pools) serves
 // the waiters already queued, in order, before any newcomer.
 TEST_F(PoolTest, RaisedMaximumServesQueuedWaitersFirst) {
@@ -688,8 +762,8 @@ TEST_F(PoolTest, EventsAreNeverCalledWithThePoolLockHeld) {
     events.Watch(pool.get());
     return pool;
   };
-  auto keep = [](std::unique_ptr<Handle> h) { return h; };
 
+  auto keep = [](std::unique_ptr<Handle> h) { return h; };
   config::PoolLimits limits;
   limits.max_writers = 1;
   limits.max_readers = 0;

@@ -223,11 +223,14 @@ inline void Drain(TaskRunner* runner) {
       << "the worker did not run its queued tasks";
 }
 
+// A client uid every database allows (root).
+inline constexpr uint32_t kRootUid = 0;
+
 // Pool::Acquire as the daemon's workers call it (may open a handle), with
-// the Grant made up front.
+// the Grant made up front, for root.
 inline Pool::Acquired AcquireFor(Pool& pool, Mode mode, Pool::Grant grant) {
   return pool.Acquire(
-      mode, [&grant] { return std::move(grant); }, /*may_open=*/true);
+      mode, kRootUid, [&grant] { return std::move(grant); }, /*may_open=*/true);
 }
 
 }  // namespace litepool::testing
