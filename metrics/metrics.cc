@@ -5,7 +5,6 @@
 #include <prometheus/counter.h>
 #include <prometheus/exposer.h>
 #include <prometheus/gauge.h>
-#include <prometheus/histogram.h>
 #include <prometheus/metric_family.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
@@ -14,7 +13,10 @@
 #include <array>
 
 #include "litepool/version.h"
+#include "metrics/atomic_histogram.h"
 #include "metrics/gauge_family.h"
+#include "metrics/histogram_family.h"
+#include "metrics/metrics_registry.h"
 #include "metrics/process_stats.h"
 #include "wire/error_code.h"
 
@@ -23,39 +25,34 @@ namespace litepool::metrics {
 using prometheus::Counter;
 using prometheus::Family;
 using prometheus::Gauge;
-using prometheus::Histogram;
 
 namespace {
 
-const Histogram::BucketBoundaries kWaitBuckets = {0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05,
-                                                  0.1,    0.5,    1,     2.5,   5,    10};
-const Histogram::BucketBoundaries kLeaseBuckets = {0.001, 0.01, 0.1, 0.5, 1,   5,
-                                                   10,    30,   60,  300, 1800};
-const Histogram::BucketBoundaries kQueryBuckets = {
-    0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5};
-const Histogram::BucketBoundaries kReaperBuckets = {0.00001, 0.00005, 0.0001, 0.0005, 0.001,
-                                                    0.005,   0.01,    0.1,    1};
+const std::vector<double> kWaitBuckets = {0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05,
+                                          0.1,    0.5,    1,     2.5,   5,    10};
+const std::vector<double> kLeaseBuckets = {0.001, 0.01, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 1800};
+const std::vector<double> kQueryBuckets = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                           0.01,    0.05,   0.1,     0.5,    1,     5};
+const std::vector<double> kReaperBuckets = {0.00001, 0.00005, 0.0001, 0.0005, 0.001,
+                                            0.005,   0.01,    0.1,    1};
 
 }  // namespace
 
 // Every family of docs/operations.md, "Metrics" that is updated by events (the state gauges are
-// the StateCollector's).
+// the StateCollector's). The histograms the request path and the reaper observe are lock-free
+// ones (AtomicHistogram), registered in `h`; the rest are prometheus-cpp's, in `r`.
 class Families {
  public:
-  explicit Families(prometheus::Registry& r)
+  Families(prometheus::Registry& r, MetricsRegistry& h)
       : acquires(prometheus::BuildCounter()
                      .Name("litepool_acquires_total")
                      .Help("Acquire requests by database, mode and result (ok, timeout, "
                            "exhausted, error).")
                      .Register(r)),
-        acquire_wait(prometheus::BuildHistogram()
-                         .Name("litepool_acquire_wait_seconds")
-                         .Help("Time from an acquire request to its lease.")
-                         .Register(r)),
-        lease_duration(prometheus::BuildHistogram()
-                           .Name("litepool_lease_duration_seconds")
-                           .Help("Time from lease to release or revocation.")
-                           .Register(r)),
+        acquire_wait(h.AddHistogram("litepool_acquire_wait_seconds",
+                                    "Time from an acquire request to its lease.")),
+        lease_duration(h.AddHistogram("litepool_lease_duration_seconds",
+                                      "Time from lease to release or revocation.")),
         lease_timeouts(prometheus::BuildCounter()
                            .Name("litepool_lease_timeouts_total")
                            .Help("Leases revoked by the reaper because they passed their "
@@ -78,10 +75,8 @@ class Families {
                     .Name("litepool_queries_total")
                     .Help("Statements run (query and exec), by result: ok or the error code.")
                     .Register(r)),
-        query_duration(prometheus::BuildHistogram()
-                           .Name("litepool_query_duration_seconds")
-                           .Help("Time to run a statement and build its reply.")
-                           .Register(r)),
+        query_duration(h.AddHistogram("litepool_query_duration_seconds",
+                                      "Time to run a statement and build its reply.")),
         clients(prometheus::BuildGauge()
                     .Name("litepool_clients_connected")
                     .Help("Client connections open.")
@@ -105,10 +100,8 @@ class Families {
                             .Help("Unix time the last reaper pass finished.")
                             .Register(r)
                             .Add({})),
-        reaper_duration(prometheus::BuildHistogram()
-                            .Name("litepool_reaper_run_duration_seconds")
-                            .Help("Time the reaper spends on one pass.")
-                            .Register(r)
+        reaper_duration(h.AddHistogram("litepool_reaper_run_duration_seconds",
+                                       "Time the reaper spends on one pass.")
                             .Add({}, kReaperBuckets)),
         reaper_lag(prometheus::BuildGauge()
                        .Name("litepool_reaper_lag_seconds")
@@ -137,20 +130,20 @@ class Families {
   }
 
   Family<Counter>& acquires;
-  Family<Histogram>& acquire_wait;
-  Family<Histogram>& lease_duration;
+  HistogramFamily& acquire_wait;
+  HistogramFamily& lease_duration;
   Family<Counter>& lease_timeouts;
   Family<Counter>& leak_warnings;
   Family<Counter>& opened;
   Family<Counter>& closed;
   Family<Counter>& queries;
-  Family<Histogram>& query_duration;
+  HistogramFamily& query_duration;
   Gauge& clients;
   Family<Counter>& reloads;
   Family<Gauge>& build_info;
   Gauge& reaper_up;
   Gauge& reaper_last_run;
-  Histogram& reaper_duration;
+  AtomicHistogram& reaper_duration;
   Gauge& reaper_lag;
   Counter& reaper_runs;
   Family<Counter>& storage_faults;
@@ -231,8 +224,8 @@ class DatabaseMetrics final : public PoolEvents {
  private:
   struct Side {
     std::array<Counter*, kAcquireResultCount> acquires{};
-    Histogram* wait = nullptr;
-    Histogram* lease = nullptr;
+    AtomicHistogram* wait = nullptr;
+    AtomicHistogram* lease = nullptr;
     Counter* opened = nullptr;
     std::array<Counter*, kCloseReasonCount> closed{};
   };
@@ -242,7 +235,7 @@ class DatabaseMetrics final : public PoolEvents {
   std::array<Counter*, kCodeCount> queries_{};
   Counter& lease_timeouts_;
   Counter& leak_warnings_;
-  Histogram& query_duration_;
+  AtomicHistogram& query_duration_;
   Gauge& up_;
   std::array<Counter*, kStorageFaultCount> faults_{};
 };
@@ -322,10 +315,12 @@ class StateCollector final : public prometheus::Collectable {
 };
 
 Metrics::Metrics(const std::vector<std::string>& databases, PoolSource pools)
-    : registry_(std::make_shared<prometheus::Registry>()),
-      families_(std::make_unique<Families>(*registry_)),
+    : registry_(std::make_shared<MetricsRegistry>()),
+      // Before WalMetrics: MetricsRegistry::Collect() counts on these histograms being the
+      // registry's first.
+      families_(std::make_unique<Families>(registry_->base(), *registry_)),
       reaper_(std::make_unique<ReaperMetrics>(*families_)),
-      wal_(std::make_unique<WalMetrics>(*registry_)),
+      wal_(std::make_unique<WalMetrics>(registry_->base())),
       state_(std::make_shared<StateCollector>(std::move(pools))) {
   for (const auto& db : databases) AddDatabase(db);
 }

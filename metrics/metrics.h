@@ -18,7 +18,6 @@
 #include "pool/reaper.h"
 
 namespace prometheus {
-class Registry;
 class Exposer;
 class Gauge;
 class Counter;
@@ -27,6 +26,7 @@ class Counter;
 namespace litepool::metrics {
 
 class Families;
+class MetricsRegistry;
 class DatabaseMetrics;
 class ReaperMetrics;
 
@@ -60,7 +60,7 @@ class Metrics {
   std::string Render() const;
 
  private:
-  std::shared_ptr<prometheus::Registry> registry_;
+  std::shared_ptr<MetricsRegistry> registry_;
   std::unique_ptr<Families> families_;
   mutable Mutex mu_;
   std::map<std::string, std::unique_ptr<DatabaseMetrics>> databases_ GUARDED_BY(mu_);
