@@ -95,6 +95,9 @@ struct Config {
   std::string metrics_path = "/metrics";
   int64_t reaper_interval_ms = 1000;
   int max_clients = 1024;
+  // Threads serving client sessions; 0: half the cores, 1 to 4
+  // (docs/configuration.md, "io_threads").
+  int io_threads = 0;
   int64_t max_request_bytes = 1048576;
   int64_t max_result_bytes = 16777216;
   int64_t shutdown_grace_ms = 10000;

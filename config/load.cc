@@ -271,7 +271,7 @@ std::optional<Config> Read(const Json& root, std::string* error) {
   Config config;
   ObjectReader top(root, "", error);
   top.RefuseUnknownKeys({"socket", "socket_mode", "metrics", "reaper_interval_ms", "max_clients",
-                         "max_request_bytes", "max_result_bytes", "shutdown_grace_ms",
+                         "io_threads", "max_request_bytes", "max_result_bytes", "shutdown_grace_ms",
                          "allowed_uids", "admin_uids", "log", "defaults", "databases",
                          "backup_dir"});
   CheckedString(&top, "socket", internal::CheckSocketPath, &config.socket);
@@ -279,6 +279,7 @@ std::optional<Config> Read(const Json& root, std::string* error) {
   ReadMetrics(&top, &config);
   top.Int("reaper_interval_ms", 10, 60000, &config.reaper_interval_ms);
   top.Int("max_clients", 1, internal::kMaxInt, &config.max_clients);
+  top.Int("io_threads", 0, 64, &config.io_threads);
   top.Int("max_request_bytes", 64, internal::kNoLimit, &config.max_request_bytes);
   top.Int("max_result_bytes", 1024, internal::kNoLimit, &config.max_result_bytes);
   top.Int("shutdown_grace_ms", 0, internal::kMaxDurationMs, &config.shutdown_grace_ms);

@@ -111,7 +111,8 @@ Status Daemon::Start() {
     }
   }
   session_threads_ = std::make_unique<SessionThreads>(
-      SessionThreads::DefaultCount(std::thread::hardware_concurrency()));
+      config_.io_threads > 0 ? config_.io_threads
+                             : SessionThreads::DefaultCount(std::thread::hardware_concurrency()));
   // Connections are accepted straight onto the session thread that will
   // serve them, dealt round-robin.
   listener_ = std::make_unique<Listener>(
@@ -203,10 +204,11 @@ void Daemon::Reload() {
   }
   if (next->socket != config_.socket || next->metrics_listen != config_.metrics_listen ||
       next->metrics_path != config_.metrics_path || next->admin_uids != config_.admin_uids ||
-      next->backup_dir != config_.backup_dir) {
-    // Requests read these without a lock.
+      next->backup_dir != config_.backup_dir || next->io_threads != config_.io_threads) {
+    // Requests read these without a lock; sessions stay on their threads.
     log::Warn("config_reload_partial")
-        .Str("reason", "socket, metrics, admin_uids and backup_dir apply only at start");
+        .Str("reason",
+             "socket, metrics, admin_uids, backup_dir and io_threads apply only at start");
   }
   for (auto& db : next->databases) {
     for (const auto& o : config_.databases) {

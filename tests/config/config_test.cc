@@ -123,6 +123,7 @@ void ExpectBuiltInTopLevel(const Config& config) {
   EXPECT_EQ(config.metrics_path, "/metrics");
   EXPECT_EQ(config.reaper_interval_ms, 1000);
   EXPECT_EQ(config.max_clients, 1024);
+  EXPECT_EQ(config.io_threads, 0);
   EXPECT_EQ(config.max_request_bytes, 1048576);
   EXPECT_EQ(config.max_result_bytes, 16777216);
   EXPECT_EQ(config.shutdown_grace_ms, 10000);
@@ -207,7 +208,7 @@ TEST_F(ConfigTest, EveryTopLevelKeyIsRead) {
   std::optional<Config> config = Load(Doc(R"(
     "socket": "/run/x.sock", "socket_mode": "0600",
     "metrics": {"listen": "[::1]:0", "path": "/m"},
-    "reaper_interval_ms": 250, "max_clients": 7, "max_request_bytes": 4096,
+    "reaper_interval_ms": 250, "max_clients": 7, "io_threads": 3, "max_request_bytes": 4096,
     "max_result_bytes": 8192, "shutdown_grace_ms": 0,
     "allowed_uids": [0, 1000, 4294967294], "admin_uids": [1001],
     "backup_dir": "/var/backups/litepool",
@@ -219,6 +220,7 @@ TEST_F(ConfigTest, EveryTopLevelKeyIsRead) {
   EXPECT_EQ(config->metrics_path, "/m");
   EXPECT_EQ(config->reaper_interval_ms, 250);
   EXPECT_EQ(config->max_clients, 7);
+  EXPECT_EQ(config->io_threads, 3);
   EXPECT_EQ(config->max_request_bytes, 4096);
   EXPECT_EQ(config->max_result_bytes, 8192);
   EXPECT_EQ(config->shutdown_grace_ms, 0);
@@ -680,6 +682,10 @@ INSTANTIATE_TEST_SUITE_P(
         RefusalCase{"ReaperTooSlow", Doc(R"("reaper_interval_ms": 60001)"), "reaper_interval_ms",
                     "must be <= 60000, got 60001"},
         RefusalCase{"NoClients", Doc(R"("max_clients": 0)"), "max_clients", "must be >= 1, got 0"},
+        RefusalCase{"NegativeIoThreads", Doc(R"("io_threads": -1)"), "io_threads",
+                    "must be >= 0, got -1"},
+        RefusalCase{"TooManyIoThreads", Doc(R"("io_threads": 65)"), "io_threads",
+                    "must be <= 64, got 65"},
         RefusalCase{"TinyRequests", Doc(R"("max_request_bytes": 63)"), "max_request_bytes",
                     "must be >= 64, got 63"},
         RefusalCase{"TinyResults", Doc(R"("max_result_bytes": 1023)"), "max_result_bytes",

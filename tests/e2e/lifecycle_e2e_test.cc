@@ -7,8 +7,10 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "tests/integration/protocol_fixture.h"
 
@@ -225,6 +227,47 @@ TEST_F(ReloadTest, NewDatabasesOpenAndRemovedOnesGo) {
     return client.Call({{"op", "hello"}})["databases"] == json({"extra"});
   }));
   EXPECT_TRUE(IsError(client.Call({{"op", "acquire"}, {"db", "main"}}), "unknown_database"));
+}
+
+// The session threads the daemon runs, by their names (litepool-io-N).
+int IoThreads(pid_t pid) {
+  int n = 0;
+  std::string dir = "/proc/" + std::to_string(pid) + "/task";
+  for (const auto& task : std::filesystem::directory_iterator(dir)) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    if (name.rfind("litepool-io-", 0) == 0) ++n;
+  }
+  return n;
+}
+
+class IoThreadsTest : public ReloadTest {
+ protected:
+  json Overrides() override { return {{"io_threads", 3}}; }
+};
+
+// io_threads sets how many threads serve connections, dealt round-robin;
+// a reload cannot move live sessions, so it keeps the number and says so.
+TEST_F(IoThreadsTest, ConnectionsAreServedByTheConfiguredThreadsAndAReloadKeepsThem) {
+  EXPECT_TRUE(daemon_.WaitForLog("\"io_threads\":3"));
+  EXPECT_EQ(IoThreads(daemon_.pid()), 3);
+  std::vector<LineClient> clients;
+  for (int i = 0; i < 6; ++i) clients.push_back(Connect());
+  for (int round = 0; round < 3; ++round) {
+    for (LineClient& c : clients) {
+      json reply = c.Call({{"op", "query"}, {"db", "main"}, {"sql", "SELECT 1"}});
+      ASSERT_TRUE(IsOk(reply)) << reply.dump();
+    }
+  }
+  Rewrite({{"io_threads", 1}});
+  daemon_.Signal(SIGHUP);
+  ASSERT_TRUE(daemon_.WaitForLog("\"event\":\"config_reload_partial\""));
+  ASSERT_TRUE(Eventually([&] { return Reloads("ok") == 1.0; }));
+  EXPECT_EQ(IoThreads(daemon_.pid()), 3);
+  for (LineClient& c : clients) {
+    EXPECT_TRUE(IsOk(c.Call({{"op", "query"}, {"db", "main"}, {"sql", "SELECT 2"}})));
+  }
 }
 
 }  // namespace
