@@ -58,7 +58,12 @@ FloorResult RunSqliteFloor(const std::string& path, int64_t rows, int threads, d
     sqlite3* db = nullptr;
     sqlite3_stmt* stmt = nullptr;
     std::string error;
-    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK ||
+    // Read-write (the statement only reads) and a busy timeout: with the
+    // file closed since it was built, the first connection recovers the
+    // WAL index, and a second one opening meanwhile would otherwise fail
+    // with "database is locked" (seen in CI with two threads).
+    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK ||
+        sqlite3_busy_timeout(db, 5000) != SQLITE_OK ||
         sqlite3_prepare_v3(db, "SELECT v FROM kv WHERE k=?", -1, SQLITE_PREPARE_PERSISTENT, &stmt,
                            nullptr) != SQLITE_OK) {
       error = sqlite3_errmsg(db);
