@@ -51,9 +51,11 @@ enum class FileLock {
   kShared,
 };
 
-// The mmap_size read handles get when a database does not say (measured:
-// bench/RESULTS.md, "Owning the file").
-constexpr int64_t kDefaultMmapSize = 268435456;  // 256 MiB
+// The mmap_size read handles get when a database does not say: off. A
+// mapping gains little on point selects end to end and costs twice the
+// CPU as soon as the file grows, since SQLite remaps it then (measured:
+// bench/RESULTS.md, "mmap_size and a growing file").
+constexpr int64_t kDefaultMmapSize = 0;
 
 struct Database {
   std::string name;  // [A-Za-z0-9_-]{1,64}

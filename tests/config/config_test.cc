@@ -438,7 +438,7 @@ TEST_F(ConfigTest, MmapSizeDefaultsAndLimits) {
   std::optional<Config> config = Load(R"({"databases": {"a": {"path": "a.db"},
       "b": {"path": "b.db", "mmap_size": 0}, "c": {"path": "c.db", "mmap_size": 67108864}}})");
   ASSERT_TRUE(config) << error_;
-  EXPECT_EQ(config->databases[0].mmap_size, kDefaultMmapSize);
+  EXPECT_EQ(config->databases[0].mmap_size, 0);  // off unless set (docs/configuration.md)
   EXPECT_EQ(config->databases[1].mmap_size, 0);
   EXPECT_EQ(config->databases[2].mmap_size, 67108864);
   ExpectRefused(R"({"databases": {"a": {"path": "a.db", "mmap_size": -1}}})",
