@@ -265,6 +265,32 @@ void BM_DispatchAcquireRelease(benchmark::State& state) {
 }
 BENCHMARK(BM_DispatchAcquireRelease);
 
+// A point select on a lease held across the loop: what each of lease10's
+// ten queries costs, beside BM_DispatchPointSelect's one-shot.
+void BM_DispatchLeaseQuery(benchmark::State& state) {
+  DispatchWorld& w = World();
+  if (!w.error.empty()) return state.SkipWithError(w.error.c_str());
+  std::string reply = w.Run(kAcquire);
+  size_t at = reply.find("\"lease\":\"");
+  if (at == std::string::npos) return state.SkipWithError(reply.c_str());
+  const std::string lease = reply.substr(at + 9, 16);
+  const std::string prefix =
+      R"({"op":"query","lease":")" + lease + R"(","sql":"SELECT v FROM kv WHERE k=?","params":[)";
+  uint64_t key = 1;
+  std::string line;
+  {
+    LockCounter locks(state);
+    for (auto _ : state) {
+      key = key * 6364136223846793005ull + 1442695040888963407ull;
+      line = prefix + std::to_string(key % 100000 + 1) + "]}";
+      reply = w.Run(line);
+      if (!Ok(reply)) return state.SkipWithError(reply.c_str());
+    }
+  }
+  w.Run(R"({"op":"release","lease":")" + lease + "\"}");
+}
+BENCHMARK(BM_DispatchLeaseQuery);
+
 // The SQLite share of a point select on a handle like the pool's.
 void BM_SqlitePointSelect(benchmark::State& state) {
   DispatchWorld& w = World();
