@@ -419,6 +419,7 @@ int Main(int argc, char** argv) {
 
   // The matrix: every cell's targets back to back, repeated.
   Report report;
+  if (a.socket.empty()) report.set_max_readers(a.max_readers);  // a running daemon's is unknown
   for (int rep = 0; rep < a.repeat; ++rep) {
     for (const auto& s : a.scenarios) {
       for (int c : a.clients) {

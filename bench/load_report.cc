@@ -1,6 +1,8 @@
 // Medians, ratios, the printed table and the JSON of the load generator.
 #include "bench/load_report.h"
 
+#include "bench/load_scenarios.h"
+
 #include <algorithm>
 #include <cstdio>
 
@@ -142,6 +144,32 @@ std::optional<double> Report::MedianRatio(const std::string& scenario, int clien
   return MedianOf(ratios);
 }
 
+const RunRecord* Report::Find(const std::string& scenario, int clients, const std::string& target,
+                              int repeat) const {
+  for (const auto& r : runs_) {
+    if (r.scenario == scenario && r.clients == clients && r.target == target &&
+        r.repeat == repeat) {
+      return &r;
+    }
+  }
+  return nullptr;
+}
+
+std::optional<double> Report::Lease10PerQueryRatio(int clients, int one_shot_clients,
+                                                   const std::string& target) const {
+  std::vector<double> ratios;
+  for (const auto& lease : runs_) {
+    if (lease.scenario != "lease10" || lease.clients != clients || lease.target != target) continue;
+    const RunRecord* one_shot = Find("point_select", one_shot_clients, target, lease.repeat);
+    if (!one_shot || one_shot->server_cpu_us_per_rt <= 0 || lease.cycles_per_s <= 0) continue;
+    double per_query = lease.server_cpu_us_per_rt * lease.rt_per_s / lease.cycles_per_s /
+                       static_cast<double>(kLease10Queries);
+    if (per_query > 0) ratios.push_back(per_query / one_shot->server_cpu_us_per_rt);
+  }
+  if (ratios.empty()) return std::nullopt;
+  return MedianOf(ratios);
+}
+
 void Report::PrintTable(std::ostream& out, const std::vector<std::string>& scenarios,
                         const std::vector<int>& clients,
                         const std::vector<std::string>& targets) const {
@@ -200,6 +228,23 @@ nlohmann::ordered_json Report::MediansJson(const std::vector<std::string>& scena
   return out;
 }
 
+void Report::AddLease10Ratios(int clients, const std::vector<std::string>& targets,
+                              nlohmann::ordered_json* ratios) const {
+  // A lease holds its read handle between round trips, so at most
+  // max_readers cycles run at once: with more clients than that, lease10
+  // runs as few requests in flight as one-shots from max_readers clients.
+  int in_flight = max_readers_ > 0 ? std::min(clients, max_readers_) : clients;
+  for (const char* target : {"litepoold", "baseline"}) {
+    if (std::find(targets.begin(), targets.end(), target) == targets.end()) continue;
+    std::string name = std::string(target) + " lease10/one-shot cpu per query";
+    if (auto r = Lease10PerQueryRatio(clients, clients, target)) (*ratios)[name] = *r;
+    if (in_flight == clients) continue;
+    if (auto r = Lease10PerQueryRatio(clients, in_flight, target)) {
+      (*ratios)[name + " (one-shots @" + std::to_string(in_flight) + ")"] = *r;
+    }
+  }
+}
+
 nlohmann::ordered_json Report::RatiosJson(const std::vector<std::string>& scenarios,
                                           const std::vector<int>& clients,
                                           const std::vector<std::string>& targets,
@@ -221,6 +266,7 @@ nlohmann::ordered_json Report::RatiosJson(const std::vector<std::string>& scenar
           ratios["baseline/pgbouncer tps"] = cell->median.rt_per_s / pg->second;
         }
       }
+      if (s == "lease10") AddLease10Ratios(c, targets, &ratios);
       if (!ratios.empty()) out.push_back({{"scenario", s}, {"clients", c}, {"ratios", ratios}});
     }
   }

@@ -55,6 +55,16 @@ class Report {
                                     const std::string& num, const std::string& den,
                                     double RunRecord::*field) const;
 
+  // A lease10 cycle's server CPU per query (the cycle's CPU over its
+  // kLease10Queries) against a one-shot point select's at `one_shot_clients`,
+  // the median of per-repeat ratios of `target`'s runs.
+  std::optional<double> Lease10PerQueryRatio(int clients, int one_shot_clients,
+                                             const std::string& target) const;
+
+  // The daemon's max_readers: at most that many leases hold a read handle
+  // at once, so lease10 is also compared with one-shots at that many clients.
+  void set_max_readers(int n) { max_readers_ = n; }
+
   void PrintTable(std::ostream& out, const std::vector<std::string>& scenarios,
                   const std::vector<int>& clients, const std::vector<std::string>& targets) const;
   void PrintRatios(std::ostream& out, const std::vector<std::string>& scenarios,
@@ -70,7 +80,13 @@ class Report {
                                     const std::map<int, double>& pgbench_tps) const;
 
  private:
+  void AddLease10Ratios(int clients, const std::vector<std::string>& targets,
+                        nlohmann::ordered_json* ratios) const;
+  const RunRecord* Find(const std::string& scenario, int clients, const std::string& target,
+                        int repeat) const;
+
   std::vector<RunRecord> runs_;
+  int max_readers_ = 0;
 };
 
 }  // namespace litepool::bench

@@ -8,8 +8,6 @@
 namespace litepool::bench {
 namespace {
 
-constexpr int kLeaseQueries = 10;
-
 struct Named {
   std::string_view name;
   Scenario scenario;
@@ -105,7 +103,7 @@ Step Script::ChooseStep() {
       return position_ == 0 ? Step::kAcquire : Step::kRelease;
     case Scenario::kLease10:
     case Scenario::kLease1: {
-      int queries = scenario_ == Scenario::kLease10 ? kLeaseQueries : 1;
+      int queries = scenario_ == Scenario::kLease10 ? kLease10Queries : 1;
       if (position_ == 0) return Step::kAcquire;
       return position_ <= queries ? Step::kLeaseQuery : Step::kRelease;
     }
@@ -133,7 +131,7 @@ bool Script::OnReply(std::string_view reply, bool* cycle_done, std::string* erro
     *error = std::string(reply.substr(0, 300));
     // A failed query on a lease still holds the lease: release it next.
     if (step_ == Step::kLeaseQuery) {
-      position_ = scenario_ == Scenario::kLease10 ? kLeaseQueries + 1 : 2;
+      position_ = scenario_ == Scenario::kLease10 ? kLease10Queries + 1 : 2;
     } else {
       position_ = 0;
     }
@@ -163,7 +161,7 @@ bool Script::OnReply(std::string_view reply, bool* cycle_done, std::string* erro
       done = position_ == 2;
       break;
     case Scenario::kLease10:
-      done = position_ == kLeaseQueries + 2;
+      done = position_ == kLease10Queries + 2;
       break;
     case Scenario::kLease1:
       done = position_ == 3;

@@ -21,6 +21,9 @@ enum class Scenario {
   kInsertAuto,       // insert as a one-shot query in mode auto: starts on a read handle, moves
 };
 
+// Point selects in one lease10 cycle, between its acquire and its release.
+constexpr int kLease10Queries = 10;
+
 std::string_view ScenarioName(Scenario s);
 std::optional<Scenario> ParseScenario(std::string_view name);
 

@@ -11,8 +11,8 @@
 # PGBOUNCER=0 to skip PgBouncer, JOBS (default 2), BASELINE=REV (a git
 # revision, e.g. BASELINE=HEAD~3: its litepoold is built too and measured
 # in the same run as target "baseline", for before/after ratios). Figures go to stdout and
-# to $BUILD_DIR/bench-results/ (load.json, pgbench.json, hot_path.json).
-# Takes about 15 minutes with the defaults. Results: bench/RESULTS.md.
+# to $BUILD_DIR/bench-results/ (load.json, lease10.json, pgbench.json, hot_path.json).
+# Takes about 17 minutes with the defaults. Results: bench/RESULTS.md.
 set -euo pipefail
 
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -59,9 +59,20 @@ echo "== litepool_load =="
   --json "$results/load.json" "${pg_args[@]}" "${baseline_args[@]}" "$@"
 echo
 
+# A lease holds its read handle between round trips, so with more clients
+# than max_readers lease10 has only max_readers requests in flight: its
+# CPU per query is also set beside one-shots from that many clients
+# (bench/RESULTS.md, "lease10 and the handles in flight").
+echo "== lease10 beside one-shots with as many requests in flight =="
+"$build/bench/litepool_load" --daemon "$build/server/litepoold" --echo "$build/bench/echo_server" \
+  --json "$results/lease10.json" "$@" --scenarios point_select,lease10 --clients 4,8,64 \
+  --targets litepoold --floor-seconds 0 --idle-conns 0 --soak-cycles 0 |
+  sed -n '/== Medians/,$p'
+echo
+
 echo "== Hot-path micro-benchmarks (median of 5) =="
 "$build/bench/hot_path_bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
   --benchmark_out="$results/hot_path.json" --benchmark_out_format=json 2>/dev/null |
   grep -E "^(Benchmark|BM_.*_median)"
 echo
-echo "JSON: $results/load.json, $results/hot_path.json${pg_args:+, $results/pgbench.json}"
+echo "JSON: $results/load.json, $results/lease10.json, $results/hot_path.json${pg_args:+, $results/pgbench.json}"
