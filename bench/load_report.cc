@@ -1,10 +1,10 @@
 // Medians, ratios, the printed table and the JSON of the load generator.
 #include "bench/load_report.h"
 
-#include "bench/load_scenarios.h"
-
 #include <algorithm>
 #include <cstdio>
+
+#include "bench/load_scenarios.h"
 
 namespace litepool::bench {
 namespace {

@@ -8,7 +8,7 @@ namespace litepool::bench {
 namespace {
 
 RunRecord Measured(const std::string& scenario, int clients, int repeat, double cpu_per_rt,
-              double rt_per_s, double cycles_per_s, const std::string& target = "litepoold") {
+                   double rt_per_s, double cycles_per_s, const std::string& target = "litepoold") {
   RunRecord r;
   r.scenario = scenario;
   r.clients = clients;
@@ -58,8 +58,8 @@ TEST(LoadReportTest, Lease10IsAlsoComparedWithOneShotsAtMaxReadersClients) {
   ASSERT_EQ(rows.size(), 1u);
   const auto& ratios = rows[0]["ratios"];
   EXPECT_DOUBLE_EQ(ratios["litepoold lease10/one-shot cpu per query"].get<double>(), 1.4);
-  EXPECT_DOUBLE_EQ(
-      ratios["litepoold lease10/one-shot cpu per query (one-shots @4)"].get<double>(), 1.2);
+  EXPECT_DOUBLE_EQ(ratios["litepoold lease10/one-shot cpu per query (one-shots @4)"].get<double>(),
+                   1.2);
   EXPECT_FALSE(ratios.contains("baseline lease10/one-shot cpu per query"));
 }
 
