@@ -206,19 +206,19 @@ void Pool::LogDown(const Status& cause) {
 
 Status Pool::OpenCounted(Mode mode, std::unique_ptr<Handle>* out) {
   Status st = factory_.Open(mode, out);
+  int64_t cache = 0;
   if (!st.ok()) {
     ReportFault(st, "open");
     if (mode == Mode::kWrite && st.sqlite_code() == SQLITE_READONLY) Recycle();
   } else {
-    // sqlite3_db_status, so before the lock (no lock while SQLite runs).
-    (*out)->set_recorded_cache_bytes((*out)->CacheBytes());
+    cache = (*out)->CacheBytes();
   }
   MutexLock lock(&mu_);
   Side& s = side(mode);
   --s.opening;
   if (!st.ok()) return st;
   ++s.leased;
-  cache_bytes_ += (*out)->recorded_cache_bytes();
+  RecordCacheBytesLocked(out->get(), cache);
   return st;
 }
 
@@ -317,8 +317,7 @@ void Pool::AccountReturn(Handle* handle, TimePoint now) {
   events()->LeaseEnded(handle->mode(), Seconds(now - handle->leased_at()));
   int64_t cache = handle->CacheBytes();
   MutexLock lock(&mu_);
-  cache_bytes_ += cache - handle->recorded_cache_bytes();
-  handle->set_recorded_cache_bytes(cache);
+  RecordCacheBytesLocked(handle, cache);
 }
 
 bool Pool::ReturnQuickly(std::unique_ptr<Handle>* handle) {
@@ -337,8 +336,7 @@ bool Pool::ReturnQuickly(std::unique_ptr<Handle>* handle) {
     MutexLock lock(&mu_);
     const Side& s = side(mode);
     if (shut_down_ || s.total() > s.max || !CurrentLocked(*h)) return false;
-    cache_bytes_ += cache - h->recorded_cache_bytes();
-    h->set_recorded_cache_bytes(cache);
+    RecordCacheBytesLocked(h, cache);
     h->set_last_used(now);
     for_waiter = OfferLocked(std::move(*handle), &w);
   }
@@ -622,14 +620,14 @@ void Pool::ServeWaiters() {
   }
 }
 
-bool Pool::AllowsUid(uint32_t uid) const {
-  MutexLock lock(&mu_);
-  return AllowsUidLocked(uid);
-}
-
 bool Pool::AllowsUidLocked(uint32_t uid) const {
   if (uid == 0 || !allowed_uids_) return true;
   return std::find(allowed_uids_->begin(), allowed_uids_->end(), uid) != allowed_uids_->end();
+}
+
+void Pool::RecordCacheBytesLocked(Handle* handle, int64_t cache) {
+  cache_bytes_ += cache - handle->recorded_cache_bytes();
+  handle->set_recorded_cache_bytes(cache);
 }
 
 }  // namespace litepool

