@@ -47,6 +47,9 @@ void Session::Start() {
       });
     };
   };
+  // Replies are sent straight from Write() when the socket takes them.
+  boost::system::error_code ignored;
+  socket_.non_blocking(true, ignored);
   connection_ = driver_->Connect(client_, to_this_thread(&Session::OnSettled),
                                  to_this_thread(&Session::OnGranted));
   Read();
@@ -238,8 +241,24 @@ void Session::ScheduleWrite() {
 
 void Session::Write() {
   if (write_in_flight_ || out_.empty() || stopped_) return;
+  // Most replies fit the socket's send buffer: one send at once, with no
+  // asynchronous operation to queue and complete. Only what does not fit
+  // waits for the socket to drain.
+  boost::system::error_code ec;
+  size_t sent = socket_.write_some(asio::buffer(out_), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    sent = 0;
+  } else if (ec) {
+    Stop();
+    return;
+  }
+  if (sent == out_.size()) {
+    out_.clear();
+    Written();
+    return;
+  }
   write_in_flight_ = true;
-  writing_.swap(out_);
+  writing_.assign(out_, sent);
   out_.clear();
   asio::async_write(socket_, asio::buffer(writing_),
                     [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
@@ -249,14 +268,19 @@ void Session::Write() {
                         return;
                       }
                       self->writing_.clear();
-                      if (self->stall_armed_ && self->out_.size() <= kMaxQueuedReplyBytes) {
-                        self->stall_timer_.cancel();
-                        self->stall_armed_ = false;
-                      }
                       self->Write();
-                      self->ProcessNext();
-                      self->MaybeCloseAfterEof();
+                      self->Written();
                     });
+}
+
+void Session::Written() {
+  if (stopped_) return;
+  if (stall_armed_ && out_.size() <= kMaxQueuedReplyBytes) {
+    stall_timer_.cancel();
+    stall_armed_ = false;
+  }
+  ProcessNext();
+  MaybeCloseAfterEof();
 }
 
 void Session::MaybeCloseAfterEof() {

@@ -60,6 +60,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // daemon's CPU per point select by a fifth (fewer wake-ups and syscalls).
   void ScheduleWrite();
   void Write();
+  // After replies left: resumes what waited for room to write them.
+  void Written();
   void MaybeCloseAfterEof();
   bool ReadPaused() const;
   void ArmStallTimer();

@@ -133,6 +133,28 @@ TEST_F(SessionTest, RepliesKeepRequestOrderWhicheverThreadAnswers) {
   }
 }
 
+// A reply larger than the socket's send buffer: what the first send takes
+// goes at once, the rest when the peer reads; the replies after it wait
+// their turn and arrive whole, in order.
+TEST_F(SessionTest, ReplyLargerThanTheSocketBufferArrivesWholeAndInOrder) {
+  Open();
+  int small = 16384;
+  ASSERT_EQ(::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &small, sizeof small), 0);
+  Send(
+      "{\"id\":1,\"op\":\"query\",\"db\":\"main\",\"sql\":\"WITH RECURSIVE c(x) AS "
+      "(SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 8000) SELECT x, printf('%0100d', x) "
+      "FROM c\"}\n{\"id\":2,\"op\":\"ping\"}\n{\"id\":3,\"op\":\"ping\"}\n");
+  ::usleep(200000);  // the session fills the socket and must wait for room
+  std::string line = ReadLine();
+  ASSERT_GT(line.size(), size_t{512} << 10) << line.substr(0, 300);  // under max_result_bytes
+  auto big = nlohmann::json::parse(line);
+  ASSERT_EQ(big["id"], 1);
+  ASSERT_EQ(big["rows"].size(), 8000u);
+  EXPECT_EQ(big["rows"][7999][0], 8000);
+  EXPECT_EQ(Reply()["id"], 2);
+  EXPECT_EQ(Reply()["id"], 3);
+}
+
 TEST_F(SessionTest, HalfCloseIsAnsweredThenTheSessionCloses) {
   Open();
   Send(
