@@ -7,6 +7,7 @@
 #include "client/connection.h"
 #include "client/reply.h"
 #include "client/value_json.h"
+#include "wire/error_code.h"
 
 namespace litepool::client {
 
@@ -17,7 +18,17 @@ std::string DefaultSocketPath() {
   return env != nullptr && *env != '\0' ? std::string(env) : std::string("./litepool.sock");
 }
 
-const char* ModeName(Mode mode) { return mode == Mode::kRead ? "read" : "write"; }
+const char* ModeName(Mode mode) {
+  switch (mode) {
+    case Mode::kRead:
+      return "read";
+    case Mode::kAuto:
+      return "auto";
+    case Mode::kWrite:
+      break;
+  }
+  return "write";
+}
 
 Result<Client> Client::Connect(const std::string& socket_path) {
   auto conn = internal::Connection::Open(socket_path);
@@ -43,6 +54,14 @@ Status Client::Ping() {
 }
 
 Result<Lease> Client::Acquire(const std::string& db, const AcquireOptions& options) {
+  // The daemon would answer the same code (docs/protocol.md, "Mode auto"):
+  // a lease keeps one handle, so there is no statement to choose it by.
+  if (options.mode == Mode::kAuto) {
+    return Error{wire::CodeName(Code::kBadRequest),
+                 "mode: auto is for one-shots (Client::Query, Client::Exec); acquire takes "
+                 "write or read",
+                 0};
+  }
   json request = {{"op", "acquire"}, {"db", db}, {"mode", ModeName(options.mode)}};
   if (options.wait_ms) request["wait_ms"] = *options.wait_ms;
   if (options.lease_ms) request["lease_ms"] = *options.lease_ms;
@@ -60,8 +79,9 @@ Result<Lease> Client::Acquire(const std::string& db, const AcquireOptions& optio
 }
 
 Result<QueryResult> Client::Query(const std::string& db, const std::string& sql,
-                                  const Params& params, Mode mode) {
+                                  const Params& params, Mode mode, const QueryOptions& options) {
   json request = {{"op", "query"}, {"db", db}, {"mode", ModeName(mode)}, {"sql", sql}};
+  if (options.decltypes) request["decltypes"] = true;
   if (!params.empty()) {
     Result<json> encoded = internal::ParamsToJson(params);
     if (!encoded.ok()) return encoded.error();
@@ -72,10 +92,18 @@ Result<QueryResult> Client::Query(const std::string& db, const std::string& sql,
   return internal::ParseQueryResult(*reply);
 }
 
-Result<int64_t> Client::Exec(const std::string& db, const std::string& sql) {
-  Result<json> reply = conn_->Request({{"op", "exec"}, {"db", db}, {"sql", sql}});
+Result<int64_t> Client::Exec(const std::string& db, const std::string& sql, Mode mode) {
+  Result<ExecResult> result = ExecWithResult(db, sql, mode);
+  if (!result.ok()) return result.error();
+  return result->changes;
+}
+
+Result<ExecResult> Client::ExecWithResult(const std::string& db, const std::string& sql,
+                                          Mode mode) {
+  Result<json> reply =
+      conn_->Request({{"op", "exec"}, {"db", db}, {"mode", ModeName(mode)}, {"sql", sql}});
   if (!reply.ok()) return reply.error();
-  return internal::ParseChanges(*reply);
+  return internal::ParseExecResult(*reply);
 }
 
 Result<json> Client::Stats() { return conn_->Request({{"op", "stats"}}); }

@@ -52,10 +52,12 @@ Lease& Lease::operator=(Lease&& other) noexcept {
 // The outcome cannot be reported from here; call Release() to see it.
 Lease::~Lease() { (void)Release(); }
 
-Result<QueryResult> Lease::Query(const std::string& sql, const Params& params) {
+Result<QueryResult> Lease::Query(const std::string& sql, const Params& params,
+                                 const QueryOptions& options) {
   std::shared_ptr<internal::Connection> conn = conn_.lock();
   if (!conn) return NotHeld();
   json request = {{"op", "query"}, {"lease", id_}, {"sql", sql}};
+  if (options.decltypes) request["decltypes"] = true;
   if (!params.empty()) {
     Result<json> encoded = internal::ParamsToJson(params);
     if (!encoded.ok()) return encoded.error();
@@ -67,11 +69,17 @@ Result<QueryResult> Lease::Query(const std::string& sql, const Params& params) {
 }
 
 Result<int64_t> Lease::Exec(const std::string& sql) {
+  Result<ExecResult> result = ExecWithResult(sql);
+  if (!result.ok()) return result.error();
+  return result->changes;
+}
+
+Result<ExecResult> Lease::ExecWithResult(const std::string& sql) {
   std::shared_ptr<internal::Connection> conn = conn_.lock();
   if (!conn) return NotHeld();
   Result<json> reply = conn->Request({{"op", "exec"}, {"lease", id_}, {"sql", sql}});
   if (!reply.ok()) return reply.error();
-  return internal::ParseChanges(*reply);
+  return internal::ParseExecResult(*reply);
 }
 
 Result<bool> Lease::Release() {

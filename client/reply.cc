@@ -2,6 +2,10 @@
 // since a reply that lacks them means client and daemon disagree.
 #include "client/reply.h"
 
+#include <optional>
+#include <string>
+#include <vector>
+
 #include "client/value_json.h"
 
 namespace litepool::client::internal {
@@ -41,6 +45,21 @@ bool StringList(const json& j, std::vector<std::string>* out) {
   return true;
 }
 
+// `decltypes`: one string or null per column.
+bool DeclTypeList(const json& j, size_t columns, std::vector<std::optional<std::string>>* out) {
+  if (!j.is_array() || j.size() != columns) return false;
+  for (const json& item : j) {
+    if (item.is_null()) {
+      out->emplace_back();
+    } else if (item.is_string()) {
+      out->emplace_back(item.get<std::string>());
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 ReplyKind ClassifyReply(const json& reply, Error* error) {
@@ -72,6 +91,12 @@ Result<QueryResult> ParseQueryResult(const json& reply) {
   auto columns = reply.find("columns");
   if (columns == reply.end() || !StringList(*columns, &result.columns)) {
     return Malformed("\"columns\" is not a list of strings");
+  }
+  // Present only when the request asked for it ("decltypes": true).
+  auto decltypes = reply.find("decltypes");
+  if (decltypes != reply.end() &&
+      !DeclTypeList(*decltypes, result.columns.size(), &result.decltypes)) {
+    return Malformed("\"decltypes\" is not one string or null per column");
   }
   auto rows = reply.find("rows");
   if (rows == reply.end() || !rows->is_array()) return Malformed("\"rows\" is not an array");
@@ -112,10 +137,13 @@ Result<HelloInfo> ParseHello(const json& reply) {
   return info;
 }
 
-Result<int64_t> ParseChanges(const json& reply) {
-  int64_t changes = 0;
-  if (!IntField(reply, "changes", 0, &changes)) return Malformed("\"changes\" is not an integer");
-  return changes;
+Result<ExecResult> ParseExecResult(const json& reply) {
+  ExecResult result;
+  if (!IntField(reply, "changes", 0, &result.changes) ||
+      !IntField(reply, "last_insert_rowid", 0, &result.last_insert_rowid)) {
+    return Malformed("\"changes\" or \"last_insert_rowid\" is not an integer");
+  }
+  return result;
 }
 
 }  // namespace litepool::client::internal

@@ -18,6 +18,6 @@ ReplyKind ClassifyReply(const nlohmann::json& reply, Error* error);
 // not have them.
 Result<QueryResult> ParseQueryResult(const nlohmann::json& reply);
 Result<HelloInfo> ParseHello(const nlohmann::json& reply);
-Result<int64_t> ParseChanges(const nlohmann::json& reply);
+Result<ExecResult> ParseExecResult(const nlohmann::json& reply);
 
 }  // namespace litepool::client::internal

@@ -28,6 +28,29 @@ bool IsInteger(const std::string& s) {
   return true;
 }
 
+// The options that apply to some commands only, and to one another.
+bool CheckCommandOptions(const Invocation& inv, std::string* error) {
+  if (inv.read && inv.command != "query" && inv.command != "shell") {
+    *error = "--read applies to query and shell only";
+    return false;
+  }
+  // A shell holds one lease, and a lease's mode is chosen once: the daemon
+  // takes auto for one-shots only.
+  if (inv.auto_mode && inv.command != "query" && inv.command != "exec") {
+    *error = "--auto applies to query and exec only (one-shots)";
+    return false;
+  }
+  if (inv.read && inv.auto_mode) {
+    *error = "--read and --auto exclude each other";
+    return false;
+  }
+  if (inv.decltypes && inv.command != "query") {
+    *error = "--decltypes applies to query only";
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 const char* UsageText() {
@@ -39,7 +62,9 @@ commands:
   ping                     check that the daemon answers
   hello                    show the daemon's server, version, protocol, databases
   query DB SQL [PARAM...]  run one statement on a one-shot lease; --read
-                           takes a read lease instead of a write lease
+                           takes a read lease instead of a write lease, --auto
+                           a read lease that moves to the writer if the
+                           statement writes
   exec DB SQL              run statements (no parameters); prints rows changed
   stats                    print the pools' statistics (JSON)
   leases                   print the leases held now (JSON)
@@ -59,6 +84,10 @@ options:
                  per row; in the shell one object per statement) even on a
                  terminal; this is the default when stdout is not a terminal
   --read         (query, shell) use a read lease
+  --auto         (query, exec) mode auto: start on a read handle, move to the
+                 writer if the statement writes (exec always runs on the writer)
+  --decltypes    (query) also print each column's declared type: a second
+                 header line, or a JSON array after the column names
   --version      print the version and exit
   --help         print this help and exit
   --             end of options: later arguments are operands
@@ -99,6 +128,14 @@ bool ParseArgs(int argc, char** argv, Invocation* out, std::string* error) {
         out->read = true;
         continue;
       }
+      if (arg == "--auto") {
+        out->auto_mode = true;
+        continue;
+      }
+      if (arg == "--decltypes") {
+        out->decltypes = true;
+        continue;
+      }
       if (arg == "--socket") {
         if (i + 1 >= argc) {
           *error = "--socket needs a path";
@@ -134,11 +171,7 @@ bool ParseArgs(int argc, char** argv, Invocation* out, std::string* error) {
       *error = "wrong number of arguments for " + out->command;
       return false;
     }
-    if (out->read && out->command != "query" && out->command != "shell") {
-      *error = "--read applies to query and shell only";
-      return false;
-    }
-    return true;
+    return CheckCommandOptions(*out, error);
   }
   *error = "unknown command " + out->command;
   return false;

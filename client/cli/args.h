@@ -10,9 +10,11 @@ namespace litepool::cli {
 
 // What the command line asks for.
 struct Invocation {
-  std::string socket;  // empty: DefaultSocketPath()
-  bool json = false;   // JSON output even on a terminal
-  bool read = false;   // query through a read lease
+  std::string socket;      // empty: DefaultSocketPath()
+  bool json = false;       // JSON output even on a terminal
+  bool read = false;       // query through a read lease
+  bool auto_mode = false;  // query/exec one-shot in mode auto (docs/protocol.md)
+  bool decltypes = false;  // query: print the columns' declared types too
   bool help = false;
   bool version = false;
   std::string command;            // "ping", "query", ...

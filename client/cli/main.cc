@@ -71,6 +71,12 @@ int Backup(const Context& ctx) {
   return PrintReply(ctx, ctx.client->Backup(args[0], args[1]));
 }
 
+// The one-shot mode the options ask for.
+client::Mode OneShotMode(const Invocation& invocation) {
+  if (invocation.auto_mode) return client::Mode::kAuto;
+  return invocation.read ? client::Mode::kRead : client::Mode::kWrite;
+}
+
 int Query(const Context& ctx) {
   const std::vector<std::string>& args = ctx.invocation->args;
   std::vector<client::Value> params;
@@ -81,21 +87,23 @@ int Query(const Context& ctx) {
       return kExitUsage;
     }
   }
-  auto result =
-      ctx.client->Query(args[0], args[1], client::Params(std::move(params)),
-                        ctx.invocation->read ? client::Mode::kRead : client::Mode::kWrite);
+  client::QueryOptions options;
+  options.decltypes = ctx.invocation->decltypes;
+  auto result = ctx.client->Query(args[0], args[1], client::Params(std::move(params)),
+                                  OneShotMode(*ctx.invocation), options);
   if (!result.ok()) return Fail(result.error());
   if (ctx.json) {
-    PrintJsonLines(*result, std::cout);
+    PrintJsonLines(*result, std::cout, options.decltypes);
   } else {
-    PrintTable(*result, std::cout);
+    PrintTable(*result, std::cout, options.decltypes);
   }
   std::cout.flush();
   return kExitOk;
 }
 
 int Exec(const Context& ctx) {
-  auto changes = ctx.client->Exec(ctx.invocation->args[0], ctx.invocation->args[1]);
+  auto changes = ctx.client->Exec(ctx.invocation->args[0], ctx.invocation->args[1],
+                                  OneShotMode(*ctx.invocation));
   if (!changes.ok()) return Fail(changes.error());
   if (ctx.json) {
     std::cout << nlohmann::json{{"changes", *changes}}.dump() << std::endl;

@@ -4,6 +4,7 @@
 #include <wchar.h>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -69,10 +70,35 @@ std::string Dump(const nlohmann::json& json) {
   return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+// The declared types, null for an expression.
+nlohmann::json DeclTypesJson(const client::QueryResult& result) {
+  nlohmann::json types = nlohmann::json::array();
+  for (const std::optional<std::string>& type : result.decltypes) {
+    types.push_back(type ? nlohmann::json(*type) : nlohmann::json());
+  }
+  return types;
+}
+
+// One header line of the table: `names` padded to `widths`, aligned as the
+// column's values are.
+void PrintHeaderLine(const std::vector<std::string>& names, const std::vector<size_t>& widths,
+                     const std::vector<bool>& numeric, std::ostream& out) {
+  const size_t n = names.size();
+  for (size_t c = 0; c < n; ++c) {
+    if (c > 0) out << " | ";
+    size_t pad = widths[c] - Width(names[c]);
+    if (numeric[c]) Pad(out, pad);
+    out << names[c];
+    if (!numeric[c] && c + 1 < n) Pad(out, pad);
+  }
+  out << '\n';
+}
+
 }  // namespace
 
-void PrintJsonLines(const client::QueryResult& result, std::ostream& out) {
+void PrintJsonLines(const client::QueryResult& result, std::ostream& out, bool decltypes) {
   out << Dump(nlohmann::json(result.columns)) << '\n';
+  if (decltypes) out << Dump(DeclTypesJson(result)) << '\n';
   for (const client::Row& row : result.rows) out << Dump(RowJson(row)) << '\n';
 }
 
@@ -86,7 +112,7 @@ void PrintJsonResult(const client::QueryResult& result, std::ostream& out) {
   out << Dump(object) << '\n';
 }
 
-void PrintTable(const client::QueryResult& result, std::ostream& out) {
+void PrintTable(const client::QueryResult& result, std::ostream& out, bool decltypes) {
   if (result.columns.empty()) {
     out << "(" << result.changes << (result.changes == 1 ? " change)" : " changes)") << '\n';
     return;
@@ -97,6 +123,14 @@ void PrintTable(const client::QueryResult& result, std::ostream& out) {
   std::vector<std::vector<std::string>> cells;
   cells.reserve(result.rows.size());
   for (size_t c = 0; c < n; ++c) widths[c] = Width(result.columns[c]);
+  std::vector<std::string> types;
+  if (decltypes) {
+    for (size_t c = 0; c < n; ++c) {
+      bool known = c < result.decltypes.size() && result.decltypes[c].has_value();
+      types.push_back(known ? *result.decltypes[c] : std::string());
+      widths[c] = std::max(widths[c], Width(types.back()));
+    }
+  }
   for (const client::Row& row : result.rows) {
     std::vector<std::string>& line = cells.emplace_back();
     for (size_t c = 0; c < n && c < row.size(); ++c) {
@@ -108,14 +142,8 @@ void PrintTable(const client::QueryResult& result, std::ostream& out) {
       }
     }
   }
-  for (size_t c = 0; c < n; ++c) {
-    if (c > 0) out << " | ";
-    size_t pad = widths[c] - Width(result.columns[c]);
-    if (numeric[c]) Pad(out, pad);
-    out << result.columns[c];
-    if (!numeric[c] && c + 1 < n) Pad(out, pad);
-  }
-  out << '\n';
+  PrintHeaderLine(result.columns, widths, numeric, out);
+  if (decltypes) PrintHeaderLine(types, widths, numeric, out);
   for (size_t c = 0; c < n; ++c) {
     if (c > 0) out << "-+-";
     out << std::string(widths[c], '-');

@@ -51,10 +51,16 @@ class Error(Exception):
 
 class Result:
     """The reply of a query: column names, rows (lists of values), the number
-    of rows changed and the last inserted rowid."""
+    of rows changed and the last inserted rowid (0 when the statement
+    inserted none). ``decltypes`` is None unless the query asked for them
+    (``decltypes=True``): then one entry per column, its declared type
+    (``"INTEGER"``, ``"VARCHAR(20)"``) or None for an expression.
+
+    exec_with_result() returns one too, with no columns or rows."""
 
     def __init__(self, reply):
         self.columns = reply.get("columns", [])
+        self.decltypes = reply.get("decltypes")
         self.rows = [[_decode(v) for v in row] for row in reply.get("rows", [])]
         self.changes = reply.get("changes", 0)
         self.last_insert_rowid = reply.get("last_insert_rowid", 0)
@@ -182,18 +188,27 @@ class Client:
         reply = self.call(request)
         return Lease(self, reply["lease"], reply["db"], reply["mode"], reply["lease_ms"])
 
-    def query(self, db, sql, params=None, mode="write"):
+    def query(self, db, sql, params=None, mode="write", decltypes=False):
         """One statement on a one-shot lease (acquired and released by the
-        daemon around it)."""
+        daemon around it). ``mode`` is "write", "read" or "auto" (start on a
+        read handle, move to the writer if the statement writes)."""
         request = {"op": "query", "db": db, "mode": mode, "sql": sql}
         if params is not None:
             request["params"] = _params(params)
+        if decltypes:
+            request["decltypes"] = True
         return Result(self.call(request))
 
     def exec(self, db, sql, mode="write"):
         """Several statements, no parameters, on a one-shot lease. Returns
-        the number of rows they changed."""
-        return self.call({"op": "exec", "db": db, "mode": mode, "sql": sql})["changes"]
+        the number of rows they changed (see exec_with_result)."""
+        return self.exec_with_result(db, sql, mode).changes
+
+    def exec_with_result(self, db, sql, mode="write"):
+        """exec(), returning a Result with ``changes`` and
+        ``last_insert_rowid`` (of the last row its statements inserted, or
+        0)."""
+        return Result(self.call({"op": "exec", "db": db, "mode": mode, "sql": sql}))
 
     def stats(self):
         return self.call({"op": "stats"})
@@ -232,14 +247,22 @@ class Lease:
                 if exc[0] is None:
                     raise
 
-    def query(self, sql, params=None):
+    def query(self, sql, params=None, decltypes=False):
         request = {"op": "query", "lease": self.id, "sql": sql}
         if params is not None:
             request["params"] = _params(params)
+        if decltypes:
+            request["decltypes"] = True
         return Result(self._client.call(request))
 
     def exec(self, sql):
-        return self._client.call({"op": "exec", "lease": self.id, "sql": sql})["changes"]
+        """Returns the number of rows changed (see exec_with_result)."""
+        return self.exec_with_result(sql).changes
+
+    def exec_with_result(self, sql):
+        """exec(), returning a Result with ``changes`` and
+        ``last_insert_rowid``."""
+        return Result(self._client.call({"op": "exec", "lease": self.id, "sql": sql}))
 
     def release(self):
         """Gives the handle back. Returns True if a transaction was open

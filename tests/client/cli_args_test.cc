@@ -85,7 +85,12 @@ TEST(ParseArgsTest, UsageErrors) {
                                              {"--socket"},
                                              {"stats", "--read"},
                                              {"shell"},
-                                             {"shell", "main", "extra"}}) {
+                                             {"shell", "main", "extra"},
+                                             {"shell", "--auto", "main"},
+                                             {"stats", "--auto"},
+                                             {"query", "--read", "--auto", "main", "SELECT 1"},
+                                             {"exec", "--decltypes", "main", "SELECT 1"},
+                                             {"shell", "--decltypes", "main"}}) {
     Invocation inv;
     std::string error;
     EXPECT_FALSE(Parse(args, &inv, &error)) << ::testing::PrintToString(args);
@@ -100,6 +105,19 @@ TEST(ParseArgsTest, ShellTakesOneDatabaseAndRead) {
   EXPECT_EQ(inv.command, "shell");
   EXPECT_EQ(inv.args, std::vector<std::string>{"main"});
   EXPECT_TRUE(inv.read);
+}
+
+TEST(ParseArgsTest, AutoForOneShotsAndDeclTypesForQuery) {
+  Invocation query, exec;
+  std::string error;
+  ASSERT_TRUE(Parse({"query", "--auto", "--decltypes", "main", "SELECT 1"}, &query, &error))
+      << error;
+  EXPECT_TRUE(query.auto_mode);
+  EXPECT_TRUE(query.decltypes);
+  EXPECT_FALSE(query.read);
+  ASSERT_TRUE(Parse({"--auto", "exec", "main", "SELECT 1"}, &exec, &error)) << error;
+  EXPECT_TRUE(exec.auto_mode);
+  EXPECT_FALSE(exec.decltypes);
 }
 
 TEST(ParseArgsTest, HelpAndVersionNeedNoCommand) {

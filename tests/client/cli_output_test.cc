@@ -40,6 +40,34 @@ TEST(PrintTableTest, AlignedWithNumbersOnTheRight) {
             "(2 rows)\n");
 }
 
+TEST(PrintJsonLinesTest, DeclTypesAfterTheColumns) {
+  QueryResult result = Sample();
+  result.decltypes = {"INTEGER", std::nullopt, "BLOB"};
+  std::ostringstream plain, typed;
+  PrintJsonLines(result, plain);
+  PrintJsonLines(result, typed, true);
+  EXPECT_EQ(plain.str().find("INTEGER"), std::string::npos) << "printed without being asked";
+  EXPECT_EQ(typed.str(),
+            "[\"id\",\"name\",\"data\"]\n"
+            "[\"INTEGER\",null,\"BLOB\"]\n"
+            "[1,\"ab\",null]\n"
+            "[100,\"h\xC3\xA9llo\\nworld\",{\"$blob\":\"Cv8=\"}]\n");
+}
+
+TEST(PrintTableTest, DeclTypesAsASecondHeaderLine) {
+  QueryResult result = Sample();
+  result.decltypes = {"INTEGER", std::nullopt, "BLOB"};
+  std::ostringstream out;
+  PrintTable(result, out, true);
+  EXPECT_EQ(out.str(),
+            "     id | name         | data\n"
+            "INTEGER |              | BLOB\n"
+            "--------+--------------+--------\n"
+            "      1 | ab           | NULL\n"
+            "    100 | h\xC3\xA9llo\\nworld | x'0aff'\n"
+            "(2 rows)\n");
+}
+
 TEST(PrintTableTest, StatementWithoutColumns) {
   QueryResult result;
   result.changes = 1;

@@ -149,6 +149,109 @@ TEST_F(ClientTest, OneShotQueryAndExec) {
   EXPECT_TRUE(WriterIsFree());
 }
 
+// Mode auto (docs/protocol.md, "Mode auto"): a one-shot that starts on a
+// read handle and moves to the writer when its statement writes.
+TEST_F(ClientTest, AutoModeOneShotsReadAndWrite) {
+  Client client = Connect();
+  ASSERT_TRUE(client.Exec("main", "CREATE TABLE t(id INTEGER PRIMARY KEY, v)", Mode::kAuto).ok());
+  Result<QueryResult> insert =
+      client.Query("main", "INSERT INTO t(v) VALUES (?) RETURNING id", {"a"}, Mode::kAuto);
+  ASSERT_TRUE(insert.ok()) << insert.error();
+  EXPECT_EQ(insert->rows, (std::vector<Row>{{Value(1)}}));
+  EXPECT_EQ(insert->changes, 1);
+  EXPECT_EQ(insert->last_insert_rowid, 1);
+
+  // It really wrote: another connection reads the row back.
+  Client other = Connect();
+  Result<QueryResult> read = other.Query("main", "SELECT v FROM t", {}, Mode::kAuto);
+  ASSERT_TRUE(read.ok()) << read.error();
+  EXPECT_EQ(read->rows, (std::vector<Row>{{Value("a")}}));
+
+  // A read in auto runs beside a held writer: it never needed it.
+  Result<Lease> writer = other.Acquire("main");
+  ASSERT_TRUE(writer.ok()) << writer.error();
+  Result<QueryResult> beside = client.Query("main", "SELECT count(*) FROM t", {}, Mode::kAuto);
+  ASSERT_TRUE(beside.ok()) << beside.error();
+  EXPECT_EQ(beside->rows, (std::vector<Row>{{Value(1)}}));
+}
+
+// The daemon refuses auto on acquire; the client refuses it first, without
+// a round trip, with the code the daemon would have sent.
+TEST_F(ClientTest, AcquireInAutoModeIsRefusedBeforeSending) {
+  Client client = Connect();
+  Result<Lease> lease = client.Acquire("main", Options(Mode::kAuto));
+  ASSERT_FALSE(lease.ok());
+  EXPECT_EQ(lease.error().code, "bad_request");
+  EXPECT_NE(lease.error().message.find("one-shot"), std::string::npos) << lease.error();
+  EXPECT_TRUE(client.Ping().ok());
+  Result<nlohmann::json> leases = client.Leases();
+  ASSERT_TRUE(leases.ok()) << leases.error();
+  EXPECT_TRUE((*leases)["leases"].empty()) << leases->dump();
+  // What the daemon answers when it is sent anyway: the same code.
+  Result<nlohmann::json> raw = client.Call({{"op", "acquire"}, {"db", "main"}, {"mode", "auto"}});
+  ASSERT_TRUE(raw.ok()) << raw.error();
+  EXPECT_EQ((*raw)["error"]["code"], "bad_request") << raw->dump();
+  EXPECT_STREQ(ModeName(Mode::kAuto), "auto");
+}
+
+TEST_F(ClientTest, DeclTypesWhenAsked) {
+  Client client = Connect();
+  ASSERT_TRUE(client.Exec("main", "CREATE TABLE d(a INTEGER, b DATETIME, c, e VARCHAR(20))").ok());
+  QueryOptions with_types;
+  with_types.decltypes = true;
+  Result<QueryResult> one_shot =
+      client.Query("main", "SELECT a, b, c, e, 1 AS x FROM d", {}, Mode::kRead, with_types);
+  ASSERT_TRUE(one_shot.ok()) << one_shot.error();
+  const std::vector<std::optional<std::string>> expected = {"INTEGER", "DATETIME", std::nullopt,
+                                                            "VARCHAR(20)", std::nullopt};
+  EXPECT_EQ(one_shot->decltypes, expected);
+
+  Result<Lease> lease = client.Acquire("main", Options(Mode::kRead));
+  ASSERT_TRUE(lease.ok()) << lease.error();
+  Result<QueryResult> leased = lease->Query("SELECT a, b, c, e, ? AS x FROM d", {1}, with_types);
+  ASSERT_TRUE(leased.ok()) << leased.error();
+  EXPECT_EQ(leased->decltypes, expected);
+
+  // Not asked: none.
+  Result<QueryResult> plain = lease->Query("SELECT a, b FROM d");
+  ASSERT_TRUE(plain.ok()) << plain.error();
+  EXPECT_TRUE(plain->decltypes.empty());
+}
+
+TEST_F(ClientTest, ExecReportsLastInsertRowid) {
+  Client client = Connect();
+  Result<ExecResult> one_shot = client.ExecWithResult(
+      "main", "CREATE TABLE t(id INTEGER PRIMARY KEY, v); INSERT INTO t VALUES (7, 'a')");
+  ASSERT_TRUE(one_shot.ok()) << one_shot.error();
+  EXPECT_EQ(one_shot->changes, 1);
+  EXPECT_EQ(one_shot->last_insert_rowid, 7);
+
+  Result<Lease> lease = client.Acquire("main");
+  ASSERT_TRUE(lease.ok()) << lease.error();
+  Result<ExecResult> leased =
+      lease->ExecWithResult("INSERT INTO t(v) VALUES ('b'); INSERT INTO t(v) VALUES ('c')");
+  ASSERT_TRUE(leased.ok()) << leased.error();
+  EXPECT_EQ(leased->changes, 2);
+  EXPECT_EQ(leased->last_insert_rowid, 9);  // the last of its inserts
+
+  // An exec that inserts nothing answers 0, not the handle's last rowid.
+  Result<ExecResult> update = lease->ExecWithResult("UPDATE t SET v = 'z' WHERE id = 7");
+  ASSERT_TRUE(update.ok()) << update.error();
+  EXPECT_EQ(update->changes, 1);
+  EXPECT_EQ(update->last_insert_rowid, 0);
+  Result<int64_t> changes = lease->Exec("DELETE FROM t WHERE id > 7");
+  ASSERT_TRUE(changes.ok()) << changes.error();
+  EXPECT_EQ(*changes, 2);
+  ASSERT_TRUE(lease->Release().ok());
+
+  // In auto, an exec runs on the writer.
+  Result<ExecResult> auto_exec =
+      client.ExecWithResult("main", "INSERT INTO t(v) VALUES ('d')", Mode::kAuto);
+  ASSERT_TRUE(auto_exec.ok()) << auto_exec.error();
+  EXPECT_EQ(auto_exec->changes, 1);
+  EXPECT_EQ(auto_exec->last_insert_rowid, 8);
+}
+
 TEST_F(ClientTest, LeaseReleasedAtScopeExit) {
   Client client = Connect();
   {

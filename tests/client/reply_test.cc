@@ -69,6 +69,35 @@ TEST(ParseQueryResultTest, MalformedIsIoError) {
   }
 }
 
+TEST(ParseQueryResultTest, DeclTypes) {
+  Result<QueryResult> result = ParseQueryResult(json::parse(
+      R"({"ok": true, "columns": ["a", "b"], "decltypes": ["INTEGER", null], "rows": []})"));
+  ASSERT_TRUE(result.ok()) << result.error();
+  EXPECT_EQ(result->decltypes, (std::vector<std::optional<std::string>>{"INTEGER", std::nullopt}));
+  for (const char* text : {
+           R"({"ok": true, "columns": ["a"], "decltypes": [], "rows": []})",
+           R"({"ok": true, "columns": ["a"], "decltypes": [1], "rows": []})",
+           R"({"ok": true, "columns": ["a"], "decltypes": "INTEGER", "rows": []})",
+       }) {
+    Result<QueryResult> bad = ParseQueryResult(json::parse(text));
+    ASSERT_FALSE(bad.ok()) << text;
+    EXPECT_EQ(bad.error().code, kIoError);
+  }
+}
+
+TEST(ParseExecResultTest, FieldsAndMalformed) {
+  Result<ExecResult> result =
+      ParseExecResult(json::parse(R"({"ok": true, "changes": 2, "last_insert_rowid": 9})"));
+  ASSERT_TRUE(result.ok()) << result.error();
+  EXPECT_EQ(result->changes, 2);
+  EXPECT_EQ(result->last_insert_rowid, 9);
+  Result<ExecResult> bare = ParseExecResult(json::parse(R"({"ok": true})"));
+  ASSERT_TRUE(bare.ok()) << bare.error();
+  EXPECT_EQ(bare->changes, 0);
+  EXPECT_EQ(bare->last_insert_rowid, 0);
+  EXPECT_FALSE(ParseExecResult(json::parse(R"({"ok": true, "last_insert_rowid": "9"})")).ok());
+}
+
 TEST(ParseHelloTest, FieldsAndMalformed) {
   Result<HelloInfo> hello = ParseHello(json::parse(
       R"({"ok": true, "server": "litepoold", "version": "0.1.0", "protocol": 1,

@@ -101,6 +101,30 @@ TEST_F(CliTest, ReadModeRefusesWrites) {
   EXPECT_EQ(result.exit_code, 0) << result.err;
 }
 
+TEST_F(CliTest, AutoModeWritesThroughAQuery) {
+  ProcessResult result = Cli({"exec", "--auto", "main", "CREATE TABLE t(id INTEGER PRIMARY KEY)"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(json::parse(result.out, nullptr, false), json({{"changes", 0}})) << result.out;
+  result = Cli({"query", "--auto", "main", "INSERT INTO t VALUES (?) RETURNING id", "5"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "[\"id\"]\n[5]\n");
+  result = Cli({"query", "--read", "main", "SELECT count(*) FROM t"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(Lines(result.out).back(), "[1]") << result.out;
+  // A shell holds a lease, and a lease has no auto.
+  EXPECT_EQ(Cli({"shell", "--auto", "main"}).exit_code, 2);
+}
+
+TEST_F(CliTest, DeclTypesOnlyWhenAsked) {
+  ASSERT_EQ(Cli({"exec", "main", "CREATE TABLE d(a INTEGER, b DATETIME)"}).exit_code, 0);
+  ProcessResult result = Cli({"query", "main", "SELECT a, b, 1 AS c FROM d"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "[\"a\",\"b\",\"c\"]\n");
+  result = Cli({"query", "--decltypes", "main", "SELECT a, b, 1 AS c FROM d"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "[\"a\",\"b\",\"c\"]\n[\"INTEGER\",\"DATETIME\",null]\n");
+}
+
 TEST_F(CliTest, StatsAndLeasesPrintJson) {
   for (const std::string command : {"stats", "leases"}) {
     ProcessResult result = Cli({command});
@@ -188,7 +212,7 @@ TEST_F(CliTest, VersionAndHelp) {
   EXPECT_EQ(help.exit_code, 0);
   for (const std::string word :
        {"ping", "hello", "query", "exec", "stats", "leases", "shell", "--json", "--socket",
-        "--read", "LITEPOOL_SOCKET", "exit status"}) {
+        "--read", "--auto", "--decltypes", "LITEPOOL_SOCKET", "exit status"}) {
     EXPECT_NE(help.out.find(word), std::string::npos) << word;
   }
 }

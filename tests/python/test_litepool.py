@@ -134,6 +134,53 @@ class ClientTest(unittest.TestCase):
                 lease.exec("CREATE TABLE t(x)")
             self.assertEqual(e.exception.code, "read_only")
 
+    def test_auto_mode_one_shot_moves_a_write_to_the_writer(self):
+        self.client.exec("main", "CREATE TABLE t(id INTEGER PRIMARY KEY, v)", mode="auto")
+        r = self.client.query("main", "INSERT INTO t(v) VALUES (?) RETURNING id", ["a"],
+                              mode="auto")
+        self.assertEqual(r.rows, [[1]])
+        self.assertEqual((r.changes, r.last_insert_rowid), (1, 1))
+        # It really wrote: another connection sees the row.
+        with litepool.Client(self.daemon.socket) as other:
+            self.assertEqual(other.query("main", "SELECT v FROM t", mode="auto").rows, [["a"]])
+            # A read in auto never needs the writer: it runs while another holds it.
+            with other.lease("main"):
+                self.assertEqual(self.client.query("main", "SELECT count(*) FROM t",
+                                                   mode="auto").rows, [[1]])
+
+    def test_acquire_in_auto_mode_is_refused(self):
+        with self.assertRaises(litepool.Error) as e:
+            self.client.lease("main", mode="auto")
+        self.assertEqual(e.exception.code, "bad_request")
+        self.assertIn("one-shots", e.exception.message)
+        self.assertEqual(self.client.leases(), [])
+
+    def test_decltypes_when_asked(self):
+        self.client.exec("main", "CREATE TABLE d(a INTEGER, b DATETIME, c, e VARCHAR(20))")
+        sql = "SELECT a, b, c, e, 1 AS x FROM d"
+        expected = ["INTEGER", "DATETIME", None, "VARCHAR(20)", None]
+        self.assertEqual(self.client.query("main", sql, mode="read", decltypes=True).decltypes,
+                         expected)
+        self.assertIsNone(self.client.query("main", sql).decltypes)
+        with self.client.lease("main", mode="read") as lease:
+            self.assertEqual(lease.query(sql, decltypes=True).decltypes, expected)
+            self.assertIsNone(lease.query(sql).decltypes)
+
+    def test_exec_reports_last_insert_rowid(self):
+        r = self.client.exec_with_result(
+            "main", "CREATE TABLE t(id INTEGER PRIMARY KEY, v); INSERT INTO t VALUES (7, 'a')")
+        self.assertEqual((r.changes, r.last_insert_rowid), (1, 7))
+        with self.client.lease("main") as lease:
+            r = lease.exec_with_result("INSERT INTO t(v) VALUES ('b'); INSERT INTO t(v) VALUES ('c')")
+            self.assertEqual((r.changes, r.last_insert_rowid), (2, 9))
+            r = lease.exec_with_result("UPDATE t SET v = 'z' WHERE id = 7")
+            self.assertEqual((r.changes, r.last_insert_rowid), (1, 0))
+            # exec itself still returns the rows changed, as before.
+            self.assertEqual(lease.exec("DELETE FROM t WHERE id > 7"), 2)
+        r = self.client.exec_with_result("main", "INSERT INTO t(v) VALUES ('d')", mode="auto")
+        self.assertEqual((r.changes, r.last_insert_rowid), (1, 8))
+        self.assertEqual(self.client.exec("main", "DELETE FROM t"), 2)
+
     def test_values_without_a_sql_form_are_refused_before_sending(self):
         for v in [2**63, -2**63 - 1, 2**64, float("nan"), float("inf")]:
             with self.assertRaises(litepool.Error) as e:

@@ -36,13 +36,17 @@ namespace litepool::client {
 // litepoold listens when run without a configuration).
 std::string DefaultSocketPath();
 
-enum class Mode { kWrite, kRead };
+// kAuto is for one-shots only (Client::Query, Client::Exec; docs/protocol.md,
+// "Mode auto"): a query starts on a read handle and moves to the writer if
+// SQLite says its statement writes; an exec runs on the writer. Acquire
+// refuses it, as the daemon would, since a lease's handle is chosen once.
+enum class Mode { kWrite, kRead, kAuto };
 
-// "write" or "read", as on the wire.
+// "write", "read" or "auto", as on the wire.
 const char* ModeName(Mode mode);
 
 struct AcquireOptions {
-  Mode mode = Mode::kWrite;
+  Mode mode = Mode::kWrite;  // kWrite or kRead; kAuto is refused
   // How long to queue for a handle; unset: the database's acquire_timeout_ms.
   // The daemon lowers a larger value to its configured one.
   std::optional<int64_t> wait_ms;
@@ -53,11 +57,31 @@ struct AcquireOptions {
   std::string tag;
 };
 
+// What a `query` asks for beyond its rows.
+struct QueryOptions {
+  // Also return each column's declared type (QueryResult::decltypes).
+  bool decltypes = false;
+};
+
 // The reply to a `query`.
 struct QueryResult {
   std::vector<std::string> columns;
+  // Only when QueryOptions::decltypes was set (else empty): one entry per
+  // column, the type it was declared with ("INTEGER", "VARCHAR(20)") as
+  // written in its CREATE TABLE, or nullopt for an expression.
+  std::vector<std::optional<std::string>> decltypes;
   std::vector<Row> rows;
   int64_t changes = 0;
+  // The rowid the statement inserted; 0 when it inserted none (never a rowid
+  // another lease left on the shared handle).
+  int64_t last_insert_rowid = 0;
+};
+
+// The reply to an `exec`.
+struct ExecResult {
+  int64_t changes = 0;  // rows changed by all the statements
+  // The rowid of the last row its statements inserted; 0 when they inserted
+  // none.
   int64_t last_insert_rowid = 0;
 };
 
@@ -102,10 +126,13 @@ class Lease {
   int64_t lease_ms() const { return lease_ms_; }
 
   // Runs one statement with its parameters.
-  Result<QueryResult> Query(const std::string& sql, const Params& params = {});
+  Result<QueryResult> Query(const std::string& sql, const Params& params = {},
+                            const QueryOptions& options = {});
   // Runs one or more statements without parameters; returns the rows changed
-  // by all of them.
+  // by all of them. Short for ExecWithResult(sql)->changes.
   Result<int64_t> Exec(const std::string& sql);
+  // Exec, with the last inserted rowid besides the rows changed.
+  Result<ExecResult> ExecWithResult(const std::string& sql);
   // Opens a transaction (BEGIN) that rolls back unless committed; see
   // Transaction. The Lease may be moved while the Transaction is active.
   Result<Transaction> Begin(TransactionKind kind = TransactionKind::kDeferred);
@@ -154,14 +181,22 @@ class Client {
   Status Ping();
 
   // Takes a lease on a handle of `db`, queueing while all are leased.
+  // options.mode kAuto answers bad_request without sending anything.
   Result<Lease> Acquire(const std::string& db, const AcquireOptions& options = {});
 
   // One statement on a one-shot lease: acquired, used and released by the
-  // daemon within this one request.
+  // daemon within this one request. Mode::kAuto picks the handle from the
+  // statement (see Mode).
   Result<QueryResult> Query(const std::string& db, const std::string& sql,
-                            const Params& params = {}, Mode mode = Mode::kWrite);
-  // Statements without parameters on a one-shot write lease; rows changed.
-  Result<int64_t> Exec(const std::string& db, const std::string& sql);
+                            const Params& params = {}, Mode mode = Mode::kWrite,
+                            const QueryOptions& options = {});
+  // Statements without parameters on a one-shot lease (write by default;
+  // kAuto runs on the writer too); rows changed. Short for
+  // ExecWithResult(db, sql, mode)->changes.
+  Result<int64_t> Exec(const std::string& db, const std::string& sql, Mode mode = Mode::kWrite);
+  // Exec, with the last inserted rowid besides the rows changed.
+  Result<ExecResult> ExecWithResult(const std::string& db, const std::string& sql,
+                                    Mode mode = Mode::kWrite);
 
   // Admin replies as sent by the daemon (the whole reply object).
   Result<nlohmann::json> Stats();
