@@ -20,12 +20,18 @@ RunRecord Measured(const std::string& scenario, int clients, int repeat, double 
   return r;
 }
 
+// One repeat of lease10 (12 round trips per cycle) and of point_select at
+// 8 clients, with their CPU per round trip.
+void AddRepeat(Report* report, int repeat, double lease_cpu_per_rt, double one_shot_cpu_per_rt) {
+  report->Add(Measured("lease10", 8, repeat, lease_cpu_per_rt, 12000, 1000));
+  report->Add(Measured("point_select", 8, repeat, one_shot_cpu_per_rt, 50000, 50000));
+}
+
 TEST(LoadReportTest, Lease10PerQueryCountsTheCycleOverItsTenQueries) {
   Report report;
   // 12 round trips per cycle at 10 us each: 120 us per cycle, 12 us per
   // query, against a one-shot's 10 us.
-  report.Add(Measured("lease10", 8, 0, 10.0, 12000, 1000));
-  report.Add(Measured("point_select", 8, 0, 10.0, 50000, 50000));
+  AddRepeat(&report, 0, 10.0, 10.0);
   auto ratio = report.Lease10PerQueryRatio(8, 8, "litepoold");
   ASSERT_TRUE(ratio.has_value());
   EXPECT_DOUBLE_EQ(*ratio, 1.2);
@@ -35,12 +41,9 @@ TEST(LoadReportTest, Lease10RatiosPairRunsOfTheSameRepeatAndTakeTheMedian) {
   Report report;
   // Repeat 0: 1.2x; repeat 1: 2.4x; repeat 2: 1.5x. Pairing across repeats
   // would give other figures; the median of the per-repeat ratios is 1.5.
-  report.Add(Measured("lease10", 8, 0, 10.0, 12000, 1000));
-  report.Add(Measured("point_select", 8, 0, 10.0, 50000, 50000));
-  report.Add(Measured("lease10", 8, 1, 20.0, 12000, 1000));
-  report.Add(Measured("point_select", 8, 1, 10.0, 50000, 50000));
-  report.Add(Measured("lease10", 8, 2, 12.5, 12000, 1000));
-  report.Add(Measured("point_select", 8, 2, 10.0, 50000, 50000));
+  AddRepeat(&report, 0, 10.0, 10.0);
+  AddRepeat(&report, 1, 20.0, 10.0);
+  AddRepeat(&report, 2, 12.5, 10.0);
   auto ratio = report.Lease10PerQueryRatio(8, 8, "litepoold");
   ASSERT_TRUE(ratio.has_value());
   EXPECT_DOUBLE_EQ(*ratio, 1.5);
@@ -49,8 +52,7 @@ TEST(LoadReportTest, Lease10RatiosPairRunsOfTheSameRepeatAndTakeTheMedian) {
 TEST(LoadReportTest, Lease10IsAlsoComparedWithOneShotsAtMaxReadersClients) {
   Report report;
   report.set_max_readers(4);
-  report.Add(Measured("lease10", 8, 0, 14.0, 12000, 1000));
-  report.Add(Measured("point_select", 8, 0, 12.0, 80000, 80000));
+  AddRepeat(&report, 0, 14.0, 12.0);
   report.Add(Measured("point_select", 4, 0, 14.0, 70000, 70000));
   report.Add(Measured("lease10", 8, 0, 99.0, 12000, 1000, "echo"));  // not a daemon: no ratio
   nlohmann::ordered_json rows =
