@@ -166,6 +166,7 @@ struct DispatchWorld {
     sqlite3_exec(db,
                  "PRAGMA journal_mode=wal;"
                  "CREATE TABLE kv(k INTEGER PRIMARY KEY, v TEXT NOT NULL);"
+                 "CREATE TABLE w(id INTEGER PRIMARY KEY, v TEXT);"
                  "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100000)"
                  " INSERT INTO kv SELECT x, printf('value-%010d', x) FROM c;",
                  nullptr, nullptr, nullptr);
@@ -291,6 +292,67 @@ void BM_DispatchLeaseQuery(benchmark::State& state) {
 }
 BENCHMARK(BM_DispatchLeaseQuery);
 
+// Rows a benchmark reads and drops.
+class NullSink : public RowSink {
+ public:
+  void Columns(const std::vector<std::string_view>&) override {}
+  Status Row(const std::vector<ValueView>& cells) override {
+    benchmark::DoNotOptimize(cells.data());
+    return Status();
+  }
+};
+
+// A one-shot autocommit insert: a write never runs on the I/O thread, so
+// the request goes to a worker and its reply comes back (two thread
+// hand-offs). Wall time, since the CPU is spent on two threads. Fixed
+// iterations: nothing checkpoints here, so the WAL grows a page per insert.
+void BM_DispatchInsert(benchmark::State& state) {
+  DispatchWorld& w = World();
+  if (!w.error.empty()) return state.SkipWithError(w.error.c_str());
+  const std::string line =
+      R"j({"op":"query","db":"main","mode":"write","sql":"INSERT INTO w(v) VALUES (?)",)j"
+      R"j("params":["value-0000000001"]})j";
+  LockCounter locks(state);
+  for (auto _ : state) {
+    std::string reply = w.Run(line);
+    if (!Ok(reply)) return state.SkipWithError(reply.c_str());
+  }
+}
+BENCHMARK(BM_DispatchInsert)->UseRealTime()->Iterations(20000);
+
+// The same insert on a write handle of the pool's own HandleFactory, on the
+// calling thread: BM_DispatchInsert less the hand-offs and the request path.
+void BM_HandleInsert(benchmark::State& state) {
+  DispatchWorld& w = World();
+  if (!w.error.empty()) return state.SkipWithError(w.error.c_str());
+  std::string path = w.dir + "/insert.db";
+  config::Database cfg;
+  cfg.name = "i";
+  cfg.path = path;
+  cfg.create_if_missing = true;
+  cfg.pragmas = {{"journal_mode", "wal"}, {"synchronous", "normal"}};
+  {
+    std::unique_ptr<Handle> writer;
+    HandleFactory factory(cfg, RealTime());
+    Status st = factory.Prepare();
+    if (st.ok()) st = factory.Open(Mode::kWrite, &writer);
+    StatementOutcome outcome;
+    if (st.ok())
+      st = writer->Exec("CREATE TABLE w(id INTEGER PRIMARY KEY, v TEXT)", Millis(0), &outcome);
+    if (!st.ok()) return state.SkipWithError(st.message().c_str());
+    NullSink sink;
+    Params params;
+    params.positional.push_back(Value(std::string("value-0000000001")));
+    for (auto _ : state) {
+      st = writer->Query("INSERT INTO w(v) VALUES (?)", params, Millis(0), &sink, &outcome);
+      if (!st.ok()) return state.SkipWithError(st.message().c_str());
+    }
+  }
+  std::filesystem::remove(path);
+  std::filesystem::remove(path + "-wal");
+  std::filesystem::remove(path + "-shm");
+}
+
 // The SQLite share of a point select on a handle like the pool's.
 void BM_SqlitePointSelect(benchmark::State& state) {
   DispatchWorld& w = World();
@@ -317,15 +379,6 @@ BENCHMARK(BM_SqlitePointSelect);
 // (docs/configuration.md, "file_lock"; bench/RESULTS.md, "Owning the file").
 // Arguments: 0 shared / 1 exclusive, then mmap_size in MiB. Each
 // combination gets its own file: one process never mixes VFSes on a file.
-class NullSink : public RowSink {
- public:
-  void Columns(const std::vector<std::string_view>&) override {}
-  Status Row(const std::vector<ValueView>& cells) override {
-    benchmark::DoNotOptimize(cells.data());
-    return Status();
-  }
-};
-
 void BM_HandlePointSelect(benchmark::State& state) {
   DispatchWorld& w = World();
   if (!w.error.empty()) return state.SkipWithError(w.error.c_str());
@@ -364,6 +417,8 @@ void BM_HandlePointSelect(benchmark::State& state) {
   }
   std::filesystem::remove(path);
 }
+BENCHMARK(BM_HandleInsert)->UseRealTime()->Iterations(20000);
+
 BENCHMARK(BM_HandlePointSelect)
     ->ArgNames({"exclusive", "mmap_mib"})
     ->Args({0, 0})
