@@ -318,7 +318,7 @@ void BM_DispatchInsert(benchmark::State& state) {
     if (!Ok(reply)) return state.SkipWithError(reply.c_str());
   }
 }
-BENCHMARK(BM_DispatchInsert)->UseRealTime()->Iterations(20000);
+BENCHMARK(BM_DispatchInsert)->UseRealTime()->Iterations(5000);
 
 // The same insert on a write handle of the pool's own HandleFactory, on the
 // calling thread: BM_DispatchInsert less the hand-offs and the request path.
@@ -417,7 +417,7 @@ void BM_HandlePointSelect(benchmark::State& state) {
   }
   std::filesystem::remove(path);
 }
-BENCHMARK(BM_HandleInsert)->UseRealTime()->Iterations(20000);
+BENCHMARK(BM_HandleInsert)->UseRealTime()->Iterations(5000);
 
 BENCHMARK(BM_HandlePointSelect)
     ->ArgNames({"exclusive", "mmap_mib"})
