@@ -99,9 +99,13 @@ TEST_F(ExecutionTest, PipelinedMixOfQuickAndSlowRequestsAnswersInOrder) {
     json reply = json::parse(*line);
     ASSERT_TRUE(IsOk(reply));
     ASSERT_EQ(reply["id"], i) << "out of order";
-    if (i % 4 == 0) EXPECT_EQ(reply["rows"], json::parse("[[\"one\"]]"));
-    if (i % 4 == 1) EXPECT_EQ(reply["changes"], 1);
-    if (i % 4 == 2) EXPECT_EQ(reply["rows"], json::parse("[[20000]]"));
+    if (i % 4 == 0) {
+      EXPECT_EQ(reply["rows"], json::parse("[[\"one\"]]"));
+    } else if (i % 4 == 1) {
+      EXPECT_EQ(reply["changes"], 1);
+    } else if (i % 4 == 2) {
+      EXPECT_EQ(reply["rows"], json::parse("[[20000]]"));
+    }
   }
   json count = client.Call({{"op", "query"}, {"db", "main"}, {"sql", "SELECT count(*) FROM kv"}});
   EXPECT_EQ(count["rows"], json::array({json::array({2 + kRequests / 4})}));
