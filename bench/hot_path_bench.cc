@@ -352,6 +352,7 @@ void BM_HandleInsert(benchmark::State& state) {
   std::filesystem::remove(path + "-wal");
   std::filesystem::remove(path + "-shm");
 }
+BENCHMARK(BM_HandleInsert)->UseRealTime()->Iterations(5000);
 
 // The SQLite share of a point select on a handle like the pool's.
 void BM_SqlitePointSelect(benchmark::State& state) {
@@ -417,8 +418,6 @@ void BM_HandlePointSelect(benchmark::State& state) {
   }
   std::filesystem::remove(path);
 }
-BENCHMARK(BM_HandleInsert)->UseRealTime()->Iterations(5000);
-
 BENCHMARK(BM_HandlePointSelect)
     ->ArgNames({"exclusive", "mmap_mib"})
     ->Args({0, 0})

@@ -258,9 +258,9 @@ void Session::Write() {
     return;
   }
   write_in_flight_ = true;
-  writing_.assign(out_, sent);
+  writing_.swap(out_);  // no copy of a large reply's remainder
   out_.clear();
-  asio::async_write(socket_, asio::buffer(writing_),
+  asio::async_write(socket_, asio::buffer(writing_) + sent,
                     [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
                       self->write_in_flight_ = false;
                       if (ec) {

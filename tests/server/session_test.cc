@@ -155,6 +155,16 @@ TEST_F(SessionTest, ReplyLargerThanTheSocketBufferArrivesWholeAndInOrder) {
   EXPECT_EQ(Reply()["id"], 3);
 }
 
+// A reply the socket refuses (the peer no longer reads: EPIPE on the
+// direct send) stops the session instead of queueing the reply.
+TEST_F(SessionTest, AReplyThePeerCannotReceiveStopsTheSession) {
+  Open();
+  ASSERT_EQ(::shutdown(fd_, SHUT_RD), 0);  // still writing, never reading again
+  Send("{\"id\":1,\"op\":\"ping\"}\n");
+  for (int i = 0; i < 500 && !closed_; ++i) ::usleep(10000);
+  EXPECT_TRUE(closed_) << "the session outlived a reply it could not send";
+}
+
 TEST_F(SessionTest, HalfCloseIsAnsweredThenTheSessionCloses) {
   Open();
   Send(
